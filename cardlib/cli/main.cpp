@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: Apache-2.0
+// unioncard: the command line for operators and administrators. Thin: every rule lives in
+// cardlib. Exit codes: 0 the thing holds, 1 it does not (the reason on stderr), 2 wrong usage.
+
+#include "passphrase.hpp"
+
+#include <unioncard/card/card_number.hpp>
+#include <unioncard/card/card_record.hpp>
+#include <unioncard/card/keys.hpp>
+#include <unioncard/card/trust_list.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <sys/stat.h>
+
+namespace fs = std::filesystem;
+using namespace unioncard;
+using namespace unioncard::card;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kHolds = 0;
+constexpr int kDoesNotHold = 1;
+constexpr int kUsage = 2;
+
+// File names inside a key directory (docs/card-format.md §Key directories).
+constexpr const char* kRootKeyFile = "root-key.pem";
+constexpr const char* kRootCertFile = "root-cert.pem";
+constexpr const char* kStationKeyFile = "station-key.pem";
+constexpr const char* kStationCertFile = "station-cert.pem";
+
+struct Options {
+    bool json = false;
+    std::vector<std::string> prefixes;
+};
+
+// Reports a failure: a JSON object on stdout with --json, the reason on stderr always.
+int refuse(const Options& o, int code, const std::string& reason, json extra = json::object()) {
+    if (o.json) {
+        extra["ok"] = false;
+        extra["error"] = reason;
+        std::cout << extra.dump(2) << '\n';
+    }
+    std::cerr << "unioncard: " << reason << '\n';
+    return code;
+}
+
+int succeed(const Options& o, json result, const std::string& text) {
+    if (o.json) {
+        result["ok"] = true;
+        std::cout << result.dump(2) << '\n';
+    } else {
+        std::cout << text;
+    }
+    return kHolds;
+}
+
+NumberScheme schemeOf(const Options& o) {
+    NumberScheme scheme = NumberScheme::standard();
+    if (!o.prefixes.empty()) {
+        scheme.prefixes = o.prefixes;
+    }
+    return scheme;
+}
+
+Days today() {
+    return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+}
+
+Seconds startOfToday() {
+    return Seconds{today()};
+}
+
+std::optional<KeyError> makePrivateDir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        return KeyError{KeyErrorCode::Io, fmt::format("cannot create {}: {}", dir.string(), ec.message())};
+    }
+    ::chmod(dir.c_str(), 0700);
+    return std::nullopt;
+}
+
+std::optional<KeyError> writeText(const fs::path& file, const std::string& text) {
+    return writeFileAtomically(file, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
+                               0644);
+}
+
+std::string certSummary(const Certificate& c) {
+    return fmt::format("  subject        {}\n  valid          {} to {}\n  key id         {}\n"
+                       "  fingerprint    {}\n",
+                       c.commonName(), formatDate(std::chrono::floor<std::chrono::days>(c.notBefore())),
+                       formatDate(std::chrono::floor<std::chrono::days>(c.notAfter())),
+                       toHex(c.keyId()), formatFingerprint(c.fingerprint()));
+}
+
+json certJson(const Certificate& c) {
+    return {{"subject", c.commonName()},
+            {"not_before", formatDate(std::chrono::floor<std::chrono::days>(c.notBefore()))},
+            {"not_after", formatDate(std::chrono::floor<std::chrono::days>(c.notAfter()))},
+            {"key_id", toHex(c.keyId())},
+            {"fingerprint", formatFingerprint(c.fingerprint())}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// number
+
+int numberCommand(const Options& o, const std::string& action, const std::string& typed) {
+    auto number = CardNumber::parse(typed, schemeOf(o));
+    if (!number) {
+        return refuse(o, kDoesNotHold, number.error().message,
+                      {{"valid", false}, {"error_code", std::string(toString(number.error().code))}});
+    }
+    const json result = {{"valid", true},
+                         {"digits", number->digits()},
+                         {"formatted", number->formatted()},
+                         {"masked", number->masked()},
+                         {"prefix", number->prefix()},
+                         {"region", number->region()},
+                         {"serial", number->serial()}};
+    if (action == "format") {
+        return succeed(o, result, number->formatted() + "\n");
+    }
+    if (action == "mask") {
+        return succeed(o, result, number->masked() + "\n");
+    }
+    return succeed(o, result,
+                   fmt::format("{} is a valid union card number (region {:02}, serial {})\n",
+                               number->formatted(), number->region(), number->serial()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// keys
+
+int initRoot(const Options& o, const fs::path& out, const std::string& name, int years) {
+    if (fs::exists(out / kRootKeyFile)) {
+        return refuse(o, kDoesNotHold, fmt::format("{} already holds a root key; it is not replaced",
+                                                   out.string()));
+    }
+    auto pass = cli::newPassphraseFor(cli::KeyRole::Root);
+    if (!pass) {
+        return refuse(o, kDoesNotHold, pass.error());
+    }
+    auto key = PrivateKey::generate();
+    if (!key) {
+        return refuse(o, kDoesNotHold, key.error().message);
+    }
+    const Seconds from = startOfToday();
+    auto cert = makeRootCertificate(key.value(), name,
+                                    {from, from + std::chrono::years{years}});
+    if (!cert) {
+        return refuse(o, kDoesNotHold, cert.error().message);
+    }
+    std::optional<KeyError> err = makePrivateDir(out);
+    if (!err) {
+        err = key->save(out / kRootKeyFile, pass.value());
+    }
+    if (!err) {
+        err = writeText(out / kRootCertFile, cert->toPem());
+    }
+    if (err) {
+        return refuse(o, kDoesNotHold, err->message);
+    }
+    return succeed(o, {{"root", certJson(cert.value())}, {"dir", out.string()}},
+                   fmt::format("Union root created in {}:\n{}  key file       {} (encrypted)\n",
+                               out.string(), certSummary(cert.value()),
+                               (out / kRootKeyFile).string()));
+}
+
+int issueStation(const Options& o, const fs::path& rootDir, const std::string& stationId,
+                 const fs::path& out, int days) {
+    if (!isValidStationId(stationId)) {
+        return refuse(o, kUsage, fmt::format("'{}' is not a station id: use 1 to 32 of a-z, 0-9 "
+                                             "and '-'",
+                                             stationId));
+    }
+    if (fs::exists(out / kStationKeyFile)) {
+        return refuse(o, kDoesNotHold, fmt::format("{} already holds a station key; it is not "
+                                                   "replaced",
+                                                   out.string()));
+    }
+    auto rootCert = Certificate::load(rootDir / kRootCertFile);
+    if (!rootCert) {
+        return refuse(o, kDoesNotHold, rootCert.error().message);
+    }
+    auto rootPass = cli::passphraseFor(cli::KeyRole::Root);
+    if (!rootPass) {
+        return refuse(o, kDoesNotHold, rootPass.error());
+    }
+    auto rootKey = PrivateKey::load(rootDir / kRootKeyFile, rootPass.value());
+    if (!rootKey) {
+        return refuse(o, kDoesNotHold, rootKey.error().message);
+    }
+    auto pass = cli::newPassphraseFor(cli::KeyRole::Station);
+    if (!pass) {
+        return refuse(o, kDoesNotHold, pass.error());
+    }
+    auto key = PrivateKey::generate();
+    if (!key) {
+        return refuse(o, kDoesNotHold, key.error().message);
+    }
+    const Seconds from = startOfToday();
+    auto cert = issueStationCertificate(rootKey.value(), rootCert.value(), key->publicKey(),
+                                        stationId, {from, from + std::chrono::days{days}});
+    if (!cert) {
+        return refuse(o, kDoesNotHold, cert.error().message);
+    }
+    std::optional<KeyError> err = makePrivateDir(out);
+    if (!err) {
+        err = key->save(out / kStationKeyFile, pass.value());
+    }
+    if (!err) {
+        err = writeText(out / kStationCertFile, cert->toPem());
+    }
+    if (!err) {
+        err = writeText(out / kRootCertFile, rootCert->toPem());
+    }
+    if (err) {
+        return refuse(o, kDoesNotHold, err->message);
+    }
+    return succeed(o, {{"station", certJson(cert.value())}, {"dir", out.string()}},
+                   fmt::format("Station key for {} created in {}:\n{}", stationId, out.string(),
+                               certSummary(cert.value())));
+}
+
+// ---------------------------------------------------------------------------------------------
+// trust-list
+
+int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& out,
+                   const std::vector<fs::path>& stationDirs, std::optional<std::uint64_t> sequence) {
+    auto rootCert = Certificate::load(rootDir / kRootCertFile);
+    if (!rootCert) {
+        return refuse(o, kDoesNotHold, rootCert.error().message);
+    }
+    std::vector<Certificate> stations;
+    for (const auto& dir : stationDirs) {
+        auto cert = Certificate::load(dir / kStationCertFile);
+        if (!cert) {
+            return refuse(o, kDoesNotHold, cert.error().message);
+        }
+        stations.push_back(std::move(cert).value());
+    }
+    auto pass = cli::passphraseFor(cli::KeyRole::Root);
+    if (!pass) {
+        return refuse(o, kDoesNotHold, pass.error());
+    }
+    auto rootKey = PrivateKey::load(rootDir / kRootKeyFile, pass.value());
+    if (!rootKey) {
+        return refuse(o, kDoesNotHold, rootKey.error().message);
+    }
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    // By default the sequence is the time of signing, so each new list outranks the last.
+    const std::uint64_t seq =
+        sequence.value_or(static_cast<std::uint64_t>(now.time_since_epoch().count()));
+    auto list = TrustList::build(rootKey.value(), rootCert.value(), stations, seq, now);
+    if (!list) {
+        return refuse(o, kDoesNotHold, list.error().message);
+    }
+    if (auto err = writeFileAtomically(out, list.value(), 0644, true)) {
+        return refuse(o, kDoesNotHold, err->message);
+    }
+    json ids = json::array();
+    std::string text = fmt::format("Trust list {} written to {} ({} bytes), root {}:\n", seq,
+                                   out.string(), list->size(), formatFingerprint(rootCert->fingerprint()));
+    for (const auto& s : stations) {
+        ids.push_back(certJson(s));
+        text += fmt::format("  station {} (key id {})\n", s.commonName(), toHex(s.keyId()));
+    }
+    return succeed(o, {{"file", out.string()}, {"sequence", seq}, {"size", list->size()},
+                       {"root_fingerprint", formatFingerprint(rootCert->fingerprint())},
+                       {"stations", ids}},
+                   text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// record
+
+std::string fieldsText(const CardRecord& r) {
+    std::string text = fmt::format(
+        "  card number    {}\n  member id      {}\n  region         {:02}\n  organisation   {}\n"
+        "  card sequence  {}\n  issued         {}\n  expires        {}\n",
+        r.number.formatted(), r.memberId, r.region, r.organisation, r.sequence,
+        formatDate(r.issued), formatDate(r.expires));
+    if (r.chipUid) {
+        text += fmt::format("  chip UID       {}\n", toHex(*r.chipUid));
+    }
+    return text + fmt::format("  station        {}\n", r.stationId);
+}
+
+int signCommand(const Options& o, const fs::path& stationDir, const fs::path& fieldsFile,
+                const fs::path& out) {
+    auto bytes = readFile(fieldsFile, 64 * 1024);
+    if (!bytes) {
+        return refuse(o, kDoesNotHold, bytes.error().message);
+    }
+    const json fields = json::parse(bytes->begin(), bytes->end(), nullptr, false);
+    if (fields.is_discarded()) {
+        return refuse(o, kDoesNotHold, fmt::format("{} is not JSON", fieldsFile.string()));
+    }
+    auto record = recordFromJson(fields, schemeOf(o));
+    if (!record) {
+        return refuse(o, kDoesNotHold, fmt::format("{}: {}", fieldsFile.string(), record.error()));
+    }
+    auto cert = Certificate::load(stationDir / kStationCertFile);
+    if (!cert) {
+        return refuse(o, kDoesNotHold, cert.error().message);
+    }
+    auto pass = cli::passphraseFor(cli::KeyRole::Station);
+    if (!pass) {
+        return refuse(o, kDoesNotHold, pass.error());
+    }
+    auto key = PrivateKey::load(stationDir / kStationKeyFile, pass.value());
+    if (!key) {
+        return refuse(o, kDoesNotHold, key.error().message);
+    }
+    auto signedRecord = signRecord({key.value(), cert.value()}, record.value());
+    if (!signedRecord) {
+        return refuse(o, kDoesNotHold, signedRecord.error());
+    }
+    if (auto err = writeFileAtomically(out, signedRecord.value(), 0644, true)) {
+        return refuse(o, kDoesNotHold, err->message);
+    }
+    return succeed(o, {{"file", out.string()}, {"size", signedRecord->size()},
+                       {"cose_sign1_hex", toHex(signedRecord.value())},
+                       {"fields", toJson(record.value())}},
+                   fmt::format("Signed record written to {} ({} of {} bytes)\n{}", out.string(),
+                               signedRecord->size(), kMaxRecordSize, fieldsText(record.value())));
+}
+
+int verifyCommand(const Options& o, const fs::path& trustFile, const fs::path& recordFile,
+                  const std::string& rootFingerprint, const fs::path& rootCertFile,
+                  const std::string& at) {
+    std::optional<Bytes> pin;
+    if (!rootFingerprint.empty()) {
+        pin = parseFingerprint(rootFingerprint);
+        if (!pin) {
+            return refuse(o, kUsage, "--root-fingerprint takes a SHA-256 fingerprint (64 hex digits)");
+        }
+    } else if (!rootCertFile.empty()) {
+        auto cert = Certificate::load(rootCertFile);
+        if (!cert) {
+            return refuse(o, kDoesNotHold, cert.error().message);
+        }
+        pin = cert->fingerprint();
+    }
+    Days when = today();
+    if (!at.empty()) {
+        auto d = parseDate(at);
+        if (!d) {
+            return refuse(o, kUsage, "--today takes a date written YYYY-MM-DD");
+        }
+        when = *d;
+    }
+    auto listBytes = readFile(trustFile, TrustList::kMaxSize);
+    if (!listBytes) {
+        return refuse(o, kDoesNotHold, listBytes.error().message);
+    }
+    auto trust = TrustList::load(listBytes.value(), pin);
+    if (!trust) {
+        return refuse(o, kDoesNotHold, fmt::format("{}: {}", trustFile.string(), trust.error()));
+    }
+    // A record file larger than the chip file is read only far enough to say so.
+    auto recordBytes = readFile(recordFile, 64 * 1024);
+    if (!recordBytes) {
+        return refuse(o, kDoesNotHold, recordBytes.error().message);
+    }
+    const RecordVerification v = verifyRecord(recordBytes.value(), trust.value(), when, schemeOf(o));
+    const bool valid = v.verdict == Verdict::Valid;
+    json result = {{"verdict", std::string(toString(v.verdict))},
+                   {"reason", v.reason},
+                   {"size", v.size},
+                   {"kid", toHex(v.kid)},
+                   {"checked_on", formatDate(when)},
+                   {"trust_list_sequence", trust->sequence()},
+                   {"root_fingerprint", formatFingerprint(trust->root().fingerprint())},
+                   {"root_pinned", pin.has_value()}};
+    if (v.record) {
+        result["fields"] = toJson(*v.record);
+    }
+    if (o.json) {
+        result["ok"] = valid;
+        std::cout << result.dump(2) << '\n';
+    } else {
+        std::string verdict(toString(v.verdict));
+        for (auto& c : verdict) {
+            c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        std::cout << fmt::format("{}: {}\n", verdict, v.reason);
+        if (v.record) {
+            std::cout << fieldsText(*v.record);
+        }
+        std::cout << fmt::format("  record size    {} bytes\n  trust list     sequence {}, root {}{}\n",
+                                 v.size, trust->sequence(),
+                                 formatFingerprint(trust->root().fingerprint()),
+                                 pin ? " (pinned)" : " (not pinned: pass --root-fingerprint)");
+    }
+    if (!valid) {
+        std::cerr << "unioncard: " << toString(v.verdict) << ": " << v.reason << '\n';
+    }
+    return valid ? kHolds : kDoesNotHold;
+}
+
+int showCommand(const Options& o, const fs::path& recordFile) {
+    auto bytes = readFile(recordFile, 64 * 1024);
+    if (!bytes) {
+        return refuse(o, kDoesNotHold, bytes.error().message);
+    }
+    auto view = inspectRecord(bytes.value(), schemeOf(o));
+    if (!view) {
+        return refuse(o, kDoesNotHold, "not a union card record: " + view.error());
+    }
+    if (!view->record) {
+        return refuse(o, kDoesNotHold, "the record's payload is not valid: " + view->record.error(),
+                      {{"kid", toHex(view->kid)}, {"payload_hex", toHex(view->payload)}});
+    }
+    return succeed(o, {{"kid", toHex(view->kid)}, {"size", bytes->size()},
+                       {"payload_hex", toHex(view->payload)},
+                       {"fields", toJson(view->record.value())}, {"verified", false}},
+                   fmt::format("Card record, {} bytes, signed with key id {} (NOT verified: use "
+                               "'unioncard record verify')\n{}",
+                               bytes->size(), toHex(view->kid), fieldsText(view->record.value())));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"unioncard: card numbers, union keys, trust lists and signed card records.\n"
+                 "Exit status: 0 the thing holds, 1 it does not (reason on stderr), 2 wrong usage.\n"
+                 "Passphrases come from UNIONCARD_PASSPHRASE (or UNIONCARD_ROOT_PASSPHRASE, "
+                 "UNIONCARD_STATION_PASSPHRASE) or a prompt on the terminal."};
+    app.require_subcommand(1);
+    Options o;
+    app.add_flag("--json", o.json, "print one JSON object, for scripts");
+    app.add_option("--prefix", o.prefixes,
+                   "accept this number prefix instead of the standard 9643 (repeatable)");
+
+    int status = kHolds;
+    auto* number = app.add_subcommand("number", "check, format or mask a card number");
+    number->require_subcommand(1);
+    std::string typed;
+    for (const char* action : {"check", "format", "mask"}) {
+        auto* sub = number->add_subcommand(action, fmt::format("{} a card number", action));
+        sub->add_option("N", typed, "the number, as typed (spaces and dashes allowed)")->required();
+        sub->callback([&, action] { status = numberCommand(o, action, typed); });
+    }
+
+    auto* keys = app.add_subcommand("keys", "make the union root and station signing keys");
+    keys->require_subcommand(1);
+    fs::path out, rootDir;
+    std::string name = "Union card root", stationId;
+    int years = 20, days = 3 * 365;
+    auto* initRootCmd = keys->add_subcommand("init-root", "create the union root key and certificate");
+    initRootCmd->add_option("--out", out, "directory for the new root")->required();
+    initRootCmd->add_option("--name", name, "the root certificate's name")->capture_default_str();
+    initRootCmd->add_option("--years", years, "years the root is valid")
+        ->check(CLI::Range(1, 30))->capture_default_str();
+    initRootCmd->callback([&] { status = initRoot(o, out, name, years); });
+    auto* issueCmd = keys->add_subcommand("issue-station", "create a station's record-signing key");
+    issueCmd->add_option("--root", rootDir, "the root's directory")->required();
+    issueCmd->add_option("--station-id", stationId, "the station's id (a-z, 0-9, -)")->required();
+    issueCmd->add_option("--out", out, "directory for the station's key")->required();
+    issueCmd->add_option("--days", days, "days the station certificate is valid")
+        ->check(CLI::Range(1, 3650))->capture_default_str();
+    issueCmd->callback([&] { status = issueStation(o, rootDir, stationId, out, days); });
+
+    auto* trust = app.add_subcommand("trust-list", "build the list of keys verifiers trust");
+    trust->require_subcommand(1);
+    std::vector<fs::path> stationDirs;
+    std::optional<std::uint64_t> sequence;
+    auto* buildCmd = trust->add_subcommand("build", "sign a trust list with the root key");
+    buildCmd->add_option("--root", rootDir, "the root's directory")->required();
+    buildCmd->add_option("--out", out, "the trust list file to write")->required();
+    buildCmd->add_option("--sequence", sequence, "list number (default: the time of signing)");
+    buildCmd->add_option("STATION_DIR", stationDirs, "station key directories to trust");
+    buildCmd->callback([&] { status = buildTrustList(o, rootDir, out, stationDirs, sequence); });
+
+    auto* record = app.add_subcommand("record", "sign, verify or show a signed card record");
+    record->require_subcommand(1);
+    fs::path stationDir, fieldsFile, trustFile, recordFile, rootCertFile;
+    std::string rootFingerprint, at;
+    auto* signCmd = record->add_subcommand("sign", "sign a card record with a station key");
+    signCmd->add_option("--station", stationDir, "the station's key directory")->required();
+    signCmd->add_option("--fields", fieldsFile, "the record's fields as JSON")->required();
+    signCmd->add_option("--out", out, "the record file to write")->required();
+    signCmd->callback([&] { status = signCommand(o, stationDir, fieldsFile, out); });
+    auto* verifyCmd = record->add_subcommand("verify", "check a record as a verifier would");
+    verifyCmd->add_option("--trust-list", trustFile, "the signed trust list")->required();
+    verifyCmd->add_option("--root-fingerprint", rootFingerprint,
+                          "SHA-256 fingerprint the list's root must have");
+    verifyCmd->add_option("--root-cert", rootCertFile, "root certificate the list's root must be");
+    verifyCmd->add_option("--today", at, "check as on this date (YYYY-MM-DD)");
+    verifyCmd->add_option("RECORD", recordFile, "the record file")->required();
+    verifyCmd->callback([&] {
+        status = verifyCommand(o, trustFile, recordFile, rootFingerprint, rootCertFile, at);
+    });
+    auto* showCmd = record->add_subcommand("show", "print a record's fields without verifying");
+    showCmd->add_option("RECORD", recordFile, "the record file")->required();
+    showCmd->callback([&] { status = showCommand(o, recordFile); });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kUsage;
+    }
+    return status;
+}
