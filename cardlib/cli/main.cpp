@@ -81,21 +81,23 @@ std::optional<KeyError> makePrivateDir(const fs::path& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
-        return KeyError{KeyErrorCode::Io, fmt::format("cannot create {}: {}", dir.string(), ec.message())};
+        return KeyError{KeyErrorCode::Io,
+                        fmt::format("cannot create {}: {}", dir.string(), ec.message())};
     }
     ::chmod(dir.c_str(), 0700);
     return std::nullopt;
 }
 
 std::optional<KeyError> writeText(const fs::path& file, const std::string& text) {
-    return writeFileAtomically(file, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
-                               0644);
+    return writeFileAtomically(
+        file, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0644);
 }
 
 std::string certSummary(const Certificate& c) {
     return fmt::format("  subject        {}\n  valid          {} to {}\n  key id         {}\n"
                        "  fingerprint    {}\n",
-                       c.commonName(), formatDate(std::chrono::floor<std::chrono::days>(c.notBefore())),
+                       c.commonName(),
+                       formatDate(std::chrono::floor<std::chrono::days>(c.notBefore())),
                        formatDate(std::chrono::floor<std::chrono::days>(c.notAfter())),
                        toHex(c.keyId()), formatFingerprint(c.fingerprint()));
 }
@@ -108,14 +110,90 @@ json certJson(const Certificate& c) {
             {"fingerprint", formatFingerprint(c.fingerprint())}};
 }
 
+// A signing identity from its key directory: the certificate, then the key under the
+// passphrase for its role.
+struct Identity {
+    PrivateKey key;
+    Certificate cert;
+};
+
+Result<Identity, std::string> loadIdentity(const fs::path& dir, const char* keyFile,
+                                           const char* certFile, cli::KeyRole role) {
+    using R = Result<Identity, std::string>;
+    auto cert = Certificate::load(dir / certFile);
+    if (!cert) {
+        return R(fail(cert.error().message));
+    }
+    auto pass = cli::passphraseFor(role);
+    if (!pass) {
+        return R(fail(pass.error()));
+    }
+    auto key = PrivateKey::load(dir / keyFile, pass.value());
+    if (!key) {
+        return R(fail(key.error().message));
+    }
+    return Identity{std::move(key).value(), std::move(cert).value()};
+}
+
+// A new key with the passphrase that will protect it.
+struct NewKey {
+    PrivateKey key;
+    Secret passphrase;
+};
+
+Result<NewKey, std::string> newKey(cli::KeyRole role) {
+    using R = Result<NewKey, std::string>;
+    auto pass = cli::newPassphraseFor(role);
+    if (!pass) {
+        return R(fail(pass.error()));
+    }
+    auto key = PrivateKey::generate();
+    if (!key) {
+        return R(fail(key.error().message));
+    }
+    return NewKey{std::move(key).value(), std::move(pass).value()};
+}
+
+// Writes a key directory: the encrypted key, then the certificates beside it. If any file
+// cannot be written, the ones this call wrote are removed again: no key without its
+// certificate is left behind.
+std::optional<KeyError>
+writeKeyDirectory(const fs::path& dir, const char* keyFile, const NewKey& key,
+                  std::initializer_list<std::pair<const char*, const Certificate*>> certs) {
+    if (auto err = makePrivateDir(dir)) {
+        return err;
+    }
+    std::vector<fs::path> written;
+    std::optional<KeyError> err = key.key.save(dir / keyFile, key.passphrase);
+    if (!err) {
+        written.push_back(dir / keyFile);
+    }
+    for (const auto& [file, cert] : certs) {
+        if (!err) {
+            err = writeText(dir / file, cert->toPem());
+            if (!err) {
+                written.push_back(dir / file);
+            }
+        }
+    }
+    if (err) {
+        for (const auto& f : written) {
+            std::error_code ignored;
+            fs::remove(f, ignored);
+        }
+    }
+    return err;
+}
+
 // ---------------------------------------------------------------------------------------------
 // number
 
 int numberCommand(const Options& o, const std::string& action, const std::string& typed) {
     auto number = CardNumber::parse(typed, schemeOf(o));
     if (!number) {
-        return refuse(o, kDoesNotHold, number.error().message,
-                      {{"valid", false}, {"error_code", std::string(toString(number.error().code))}});
+        return refuse(
+            o, kDoesNotHold, number.error().message,
+            {{"valid", false}, {"error_code", std::string(toString(number.error().code))}});
     }
     const json result = {{"valid", true},
                          {"digits", number->digits()},
@@ -140,31 +218,20 @@ int numberCommand(const Options& o, const std::string& action, const std::string
 
 int initRoot(const Options& o, const fs::path& out, const std::string& name, int years) {
     if (fs::exists(out / kRootKeyFile)) {
-        return refuse(o, kDoesNotHold, fmt::format("{} already holds a root key; it is not replaced",
-                                                   out.string()));
+        return refuse(o, kDoesNotHold,
+                      fmt::format("{} already holds a root key; it is not replaced", out.string()));
     }
-    auto pass = cli::newPassphraseFor(cli::KeyRole::Root);
-    if (!pass) {
-        return refuse(o, kDoesNotHold, pass.error());
-    }
-    auto key = PrivateKey::generate();
+    auto key = newKey(cli::KeyRole::Root);
     if (!key) {
-        return refuse(o, kDoesNotHold, key.error().message);
+        return refuse(o, kDoesNotHold, key.error());
     }
     const Seconds from = startOfToday();
-    auto cert = makeRootCertificate(key.value(), name,
-                                    {from, from + std::chrono::years{years}});
+    auto cert = makeRootCertificate(key->key, name, {from, from + std::chrono::years{years}});
     if (!cert) {
         return refuse(o, kDoesNotHold, cert.error().message);
     }
-    std::optional<KeyError> err = makePrivateDir(out);
-    if (!err) {
-        err = key->save(out / kRootKeyFile, pass.value());
-    }
-    if (!err) {
-        err = writeText(out / kRootCertFile, cert->toPem());
-    }
-    if (err) {
+    if (auto err =
+            writeKeyDirectory(out, kRootKeyFile, key.value(), {{kRootCertFile, &cert.value()}})) {
         return refuse(o, kDoesNotHold, err->message);
     }
     return succeed(o, {{"root", certJson(cert.value())}, {"dir", out.string()}},
@@ -176,52 +243,32 @@ int initRoot(const Options& o, const fs::path& out, const std::string& name, int
 int issueStation(const Options& o, const fs::path& rootDir, const std::string& stationId,
                  const fs::path& out, int days) {
     if (!isValidStationId(stationId)) {
-        return refuse(o, kUsage, fmt::format("'{}' is not a station id: use 1 to 32 of a-z, 0-9 "
-                                             "and '-'",
-                                             stationId));
+        return refuse(
+            o, kUsage,
+            fmt::format("'{}' is not a station id: use 1 to 32 of a-z, 0-9 and '-'", stationId));
     }
     if (fs::exists(out / kStationKeyFile)) {
-        return refuse(o, kDoesNotHold, fmt::format("{} already holds a station key; it is not "
-                                                   "replaced",
-                                                   out.string()));
+        return refuse(
+            o, kDoesNotHold,
+            fmt::format("{} already holds a station key; it is not replaced", out.string()));
     }
-    auto rootCert = Certificate::load(rootDir / kRootCertFile);
-    if (!rootCert) {
-        return refuse(o, kDoesNotHold, rootCert.error().message);
+    auto root = loadIdentity(rootDir, kRootKeyFile, kRootCertFile, cli::KeyRole::Root);
+    if (!root) {
+        return refuse(o, kDoesNotHold, root.error());
     }
-    auto rootPass = cli::passphraseFor(cli::KeyRole::Root);
-    if (!rootPass) {
-        return refuse(o, kDoesNotHold, rootPass.error());
-    }
-    auto rootKey = PrivateKey::load(rootDir / kRootKeyFile, rootPass.value());
-    if (!rootKey) {
-        return refuse(o, kDoesNotHold, rootKey.error().message);
-    }
-    auto pass = cli::newPassphraseFor(cli::KeyRole::Station);
-    if (!pass) {
-        return refuse(o, kDoesNotHold, pass.error());
-    }
-    auto key = PrivateKey::generate();
+    auto key = newKey(cli::KeyRole::Station);
     if (!key) {
-        return refuse(o, kDoesNotHold, key.error().message);
+        return refuse(o, kDoesNotHold, key.error());
     }
     const Seconds from = startOfToday();
-    auto cert = issueStationCertificate(rootKey.value(), rootCert.value(), key->publicKey(),
-                                        stationId, {from, from + std::chrono::days{days}});
+    auto cert = issueStationCertificate(root->key, root->cert, key->key.publicKey(), stationId,
+                                        {from, from + std::chrono::days{days}});
     if (!cert) {
         return refuse(o, kDoesNotHold, cert.error().message);
     }
-    std::optional<KeyError> err = makePrivateDir(out);
-    if (!err) {
-        err = key->save(out / kStationKeyFile, pass.value());
-    }
-    if (!err) {
-        err = writeText(out / kStationCertFile, cert->toPem());
-    }
-    if (!err) {
-        err = writeText(out / kRootCertFile, rootCert->toPem());
-    }
-    if (err) {
+    if (auto err =
+            writeKeyDirectory(out, kStationKeyFile, key.value(),
+                              {{kStationCertFile, &cert.value()}, {kRootCertFile, &root->cert}})) {
         return refuse(o, kDoesNotHold, err->message);
     }
     return succeed(o, {{"station", certJson(cert.value())}, {"dir", out.string()}},
@@ -233,11 +280,8 @@ int issueStation(const Options& o, const fs::path& rootDir, const std::string& s
 // trust-list
 
 int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& out,
-                   const std::vector<fs::path>& stationDirs, std::optional<std::uint64_t> sequence) {
-    auto rootCert = Certificate::load(rootDir / kRootCertFile);
-    if (!rootCert) {
-        return refuse(o, kDoesNotHold, rootCert.error().message);
-    }
+                   const std::vector<fs::path>& stationDirs,
+                   std::optional<std::uint64_t> sequence) {
     std::vector<Certificate> stations;
     for (const auto& dir : stationDirs) {
         auto cert = Certificate::load(dir / kStationCertFile);
@@ -246,19 +290,16 @@ int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& ou
         }
         stations.push_back(std::move(cert).value());
     }
-    auto pass = cli::passphraseFor(cli::KeyRole::Root);
-    if (!pass) {
-        return refuse(o, kDoesNotHold, pass.error());
+    auto root = loadIdentity(rootDir, kRootKeyFile, kRootCertFile, cli::KeyRole::Root);
+    if (!root) {
+        return refuse(o, kDoesNotHold, root.error());
     }
-    auto rootKey = PrivateKey::load(rootDir / kRootKeyFile, pass.value());
-    if (!rootKey) {
-        return refuse(o, kDoesNotHold, rootKey.error().message);
-    }
+    const Certificate& rootCert = root->cert;
     const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     // By default the sequence is the time of signing, so each new list outranks the last.
     const std::uint64_t seq =
         sequence.value_or(static_cast<std::uint64_t>(now.time_since_epoch().count()));
-    auto list = TrustList::build(rootKey.value(), rootCert.value(), stations, seq, now);
+    auto list = TrustList::build(root->key, rootCert, stations, seq, now);
     if (!list) {
         return refuse(o, kDoesNotHold, list.error().message);
     }
@@ -266,15 +307,19 @@ int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& ou
         return refuse(o, kDoesNotHold, err->message);
     }
     json ids = json::array();
-    std::string text = fmt::format("Trust list {} written to {} ({} bytes), root {}:\n", seq,
-                                   out.string(), list->size(), formatFingerprint(rootCert->fingerprint()));
+    std::string text =
+        fmt::format("Trust list {} written to {} ({} bytes), root {}:\n", seq, out.string(),
+                    list->size(), formatFingerprint(rootCert.fingerprint()));
     for (const auto& s : stations) {
         ids.push_back(certJson(s));
         text += fmt::format("  station {} (key id {})\n", s.commonName(), toHex(s.keyId()));
     }
-    return succeed(o, {{"file", out.string()}, {"sequence", seq}, {"size", list->size()},
-                       {"root_fingerprint", formatFingerprint(rootCert->fingerprint())},
-                       {"stations", ids}},
+    return succeed(o,
+                   {{"file", out.string()},
+                    {"sequence", seq},
+                    {"size", list->size()},
+                    {"root_fingerprint", formatFingerprint(rootCert.fingerprint())},
+                    {"stations", ids}},
                    text);
 }
 
@@ -307,28 +352,23 @@ int signCommand(const Options& o, const fs::path& stationDir, const fs::path& fi
     if (!record) {
         return refuse(o, kDoesNotHold, fmt::format("{}: {}", fieldsFile.string(), record.error()));
     }
-    auto cert = Certificate::load(stationDir / kStationCertFile);
-    if (!cert) {
-        return refuse(o, kDoesNotHold, cert.error().message);
+    auto station =
+        loadIdentity(stationDir, kStationKeyFile, kStationCertFile, cli::KeyRole::Station);
+    if (!station) {
+        return refuse(o, kDoesNotHold, station.error());
     }
-    auto pass = cli::passphraseFor(cli::KeyRole::Station);
-    if (!pass) {
-        return refuse(o, kDoesNotHold, pass.error());
-    }
-    auto key = PrivateKey::load(stationDir / kStationKeyFile, pass.value());
-    if (!key) {
-        return refuse(o, kDoesNotHold, key.error().message);
-    }
-    auto signedRecord = signRecord({key.value(), cert.value()}, record.value());
+    auto signedRecord = signRecord({station->key, station->cert}, record.value());
     if (!signedRecord) {
         return refuse(o, kDoesNotHold, signedRecord.error());
     }
     if (auto err = writeFileAtomically(out, signedRecord.value(), 0644, true)) {
         return refuse(o, kDoesNotHold, err->message);
     }
-    return succeed(o, {{"file", out.string()}, {"size", signedRecord->size()},
-                       {"cose_sign1_hex", toHex(signedRecord.value())},
-                       {"fields", toJson(record.value())}},
+    return succeed(o,
+                   {{"file", out.string()},
+                    {"size", signedRecord->size()},
+                    {"cose_sign1_hex", toHex(signedRecord.value())},
+                    {"fields", toJson(record.value())}},
                    fmt::format("Signed record written to {} ({} of {} bytes)\n{}", out.string(),
                                signedRecord->size(), kMaxRecordSize, fieldsText(record.value())));
 }
@@ -340,7 +380,8 @@ int verifyCommand(const Options& o, const fs::path& trustFile, const fs::path& r
     if (!rootFingerprint.empty()) {
         pin = parseFingerprint(rootFingerprint);
         if (!pin) {
-            return refuse(o, kUsage, "--root-fingerprint takes a SHA-256 fingerprint (64 hex digits)");
+            return refuse(o, kUsage,
+                          "--root-fingerprint takes a SHA-256 fingerprint (64 hex digits)");
         }
     } else if (!rootCertFile.empty()) {
         auto cert = Certificate::load(rootCertFile);
@@ -370,7 +411,8 @@ int verifyCommand(const Options& o, const fs::path& trustFile, const fs::path& r
     if (!recordBytes) {
         return refuse(o, kDoesNotHold, recordBytes.error().message);
     }
-    const RecordVerification v = verifyRecord(recordBytes.value(), trust.value(), when, schemeOf(o));
+    const RecordVerification v =
+        verifyRecord(recordBytes.value(), trust.value(), when, schemeOf(o));
     const bool valid = v.verdict == Verdict::Valid;
     json result = {{"verdict", std::string(toString(v.verdict))},
                    {"reason", v.reason},
@@ -395,10 +437,10 @@ int verifyCommand(const Options& o, const fs::path& trustFile, const fs::path& r
         if (v.record) {
             std::cout << fieldsText(*v.record);
         }
-        std::cout << fmt::format("  record size    {} bytes\n  trust list     sequence {}, root {}{}\n",
-                                 v.size, trust->sequence(),
-                                 formatFingerprint(trust->root().fingerprint()),
-                                 pin ? " (pinned)" : " (not pinned: pass --root-fingerprint)");
+        std::cout << fmt::format(
+            "  record size    {} bytes\n  trust list     sequence {}, root {}{}\n", v.size,
+            trust->sequence(), formatFingerprint(trust->root().fingerprint()),
+            pin ? " (pinned)" : " (not pinned: pass --root-fingerprint)");
     }
     if (!valid) {
         std::cerr << "unioncard: " << toString(v.verdict) << ": " << v.reason << '\n';
@@ -419,9 +461,12 @@ int showCommand(const Options& o, const fs::path& recordFile) {
         return refuse(o, kDoesNotHold, "the record's payload is not valid: " + view->record.error(),
                       {{"kid", toHex(view->kid)}, {"payload_hex", toHex(view->payload)}});
     }
-    return succeed(o, {{"kid", toHex(view->kid)}, {"size", bytes->size()},
-                       {"payload_hex", toHex(view->payload)},
-                       {"fields", toJson(view->record.value())}, {"verified", false}},
+    return succeed(o,
+                   {{"kid", toHex(view->kid)},
+                    {"size", bytes->size()},
+                    {"payload_hex", toHex(view->payload)},
+                    {"fields", toJson(view->record.value())},
+                    {"verified", false}},
                    fmt::format("Card record, {} bytes, signed with key id {} (NOT verified: use "
                                "'unioncard record verify')\n{}",
                                bytes->size(), toHex(view->kid), fieldsText(view->record.value())));
@@ -430,10 +475,11 @@ int showCommand(const Options& o, const fs::path& recordFile) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"unioncard: card numbers, union keys, trust lists and signed card records.\n"
-                 "Exit status: 0 the thing holds, 1 it does not (reason on stderr), 2 wrong usage.\n"
-                 "Passphrases come from UNIONCARD_PASSPHRASE (or UNIONCARD_ROOT_PASSPHRASE, "
-                 "UNIONCARD_STATION_PASSPHRASE) or a prompt on the terminal."};
+    CLI::App app{
+        "unioncard: card numbers, union keys, trust lists and signed card records.\n"
+        "Exit status: 0 the thing holds, 1 it does not (reason on stderr), 2 wrong usage.\n"
+        "Passphrases come from UNIONCARD_PASSPHRASE (or UNIONCARD_ROOT_PASSPHRASE, "
+        "UNIONCARD_STATION_PASSPHRASE) or a prompt on the terminal."};
     app.require_subcommand(1);
     Options o;
     app.add_flag("--json", o.json, "print one JSON object, for scripts");
@@ -455,18 +501,21 @@ int main(int argc, char** argv) {
     fs::path out, rootDir;
     std::string name = "Union card root", stationId;
     int years = 20, days = 3 * 365;
-    auto* initRootCmd = keys->add_subcommand("init-root", "create the union root key and certificate");
+    auto* initRootCmd =
+        keys->add_subcommand("init-root", "create the union root key and certificate");
     initRootCmd->add_option("--out", out, "directory for the new root")->required();
     initRootCmd->add_option("--name", name, "the root certificate's name")->capture_default_str();
     initRootCmd->add_option("--years", years, "years the root is valid")
-        ->check(CLI::Range(1, 30))->capture_default_str();
+        ->check(CLI::Range(1, 30))
+        ->capture_default_str();
     initRootCmd->callback([&] { status = initRoot(o, out, name, years); });
     auto* issueCmd = keys->add_subcommand("issue-station", "create a station's record-signing key");
     issueCmd->add_option("--root", rootDir, "the root's directory")->required();
     issueCmd->add_option("--station-id", stationId, "the station's id (a-z, 0-9, -)")->required();
     issueCmd->add_option("--out", out, "directory for the station's key")->required();
     issueCmd->add_option("--days", days, "days the station certificate is valid")
-        ->check(CLI::Range(1, 3650))->capture_default_str();
+        ->check(CLI::Range(1, 3650))
+        ->capture_default_str();
     issueCmd->callback([&] { status = issueStation(o, rootDir, stationId, out, days); });
 
     auto* trust = app.add_subcommand("trust-list", "build the list of keys verifiers trust");

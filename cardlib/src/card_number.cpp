@@ -25,7 +25,9 @@ std::size_t separatorAt(std::string_view s, std::size_t i) {
     if (c == ' ' || c == '\t' || c == '-' || c == '\r' || c == '\n') {
         return 1;
     }
-    auto startsWith = [&](std::string_view seq) { return s.substr(i, seq.size()) == seq; };
+    auto startsWith = [&](std::string_view seq) {
+        return s.substr(i, seq.size()) == seq;
+    };
     if (startsWith("\xC2\xA0")) {
         return 2;
     }
@@ -131,7 +133,8 @@ Result<CardNumber, NumberError> CardNumber::parse(std::string_view typed,
         return failure(NumberErrorCode::UnknownPrefix,
                        fmt::format("{} is not the start of a union card number (union numbers "
                                    "start with {})",
-                                   prefix, scheme.prefixes.empty() ? "?" : scheme.prefixes.front()));
+                                   prefix,
+                                   scheme.prefixes.empty() ? "?" : scheme.prefixes.front()));
     }
     const int region = (digits[4] - '0') * 10 + (digits[5] - '0');
     if (region < scheme.regionMin || region > scheme.regionMax) {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <unioncard/card/card_record.hpp>
-
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/cose.hpp>
 
@@ -187,7 +186,8 @@ Result<CardRecord, std::string> decodePayload(std::span<const std::uint8_t> payl
     auto date = [&](std::uint64_t key) -> std::optional<Days> {
         const auto* v = decoded->find(key);
         const auto* t = v != nullptr ? v->get<cbor::Tagged>() : nullptr;
-        const auto* n = t != nullptr && t->tag == kTagDays ? t->item->get<std::uint64_t>() : nullptr;
+        const auto* n =
+            t != nullptr && t->tag == kTagDays ? t->item->get<std::uint64_t>() : nullptr;
         if (n == nullptr || *n > dayNumber(kLastDate)) {
             return std::nullopt;
         }
@@ -225,9 +225,16 @@ Result<CardRecord, std::string> decodePayload(std::span<const std::uint8_t> payl
     if (!cardNumber) {
         return R(fail("the card number is not a union number: " + cardNumber.error().message));
     }
-    CardRecord r{cardNumber.value(), *member, static_cast<int>(*region),
-                 static_cast<std::uint32_t>(*organisation), static_cast<std::uint32_t>(*sequence),
-                 *issued, *expires, std::nullopt, *station, *version};
+    CardRecord r{cardNumber.value(),
+                 *member,
+                 static_cast<int>(*region),
+                 static_cast<std::uint32_t>(*organisation),
+                 static_cast<std::uint32_t>(*sequence),
+                 *issued,
+                 *expires,
+                 std::nullopt,
+                 *station,
+                 *version};
     if (const auto* uid = decoded->find(k::kChipUid)) {
         const auto* b = uid->get<Bytes>();
         if (b == nullptr) {
@@ -260,7 +267,8 @@ Result<Bytes, std::string> signRecord(const StationSigner& signer, const CardRec
         return R(fail(std::move(*problem)));
     }
     if (!signer.certificate.isRecordSigner()) {
-        return R(fail(std::string("the station certificate is not a card record signing certificate")));
+        return R(
+            fail(std::string("the station certificate is not a card record signing certificate")));
     }
     if (record.stationId != signer.certificate.commonName()) {
         return R(fail(fmt::format("the record names station '{}' but the key belongs to '{}'",
@@ -348,8 +356,8 @@ RecordVerification verifyRecord(std::span<const std::uint8_t> bytes, const Trust
     }
     if (today < record->issued) {
         out.verdict = Verdict::NotYetValid;
-        out.reason = fmt::format("the card is dated {}, after today ({})", formatDate(record->issued),
-                                 formatDate(today));
+        out.reason = fmt::format("the card is dated {}, after today ({})",
+                                 formatDate(record->issued), formatDate(today));
         return out;
     }
     if (today > record->expires) {
@@ -374,14 +382,10 @@ Result<RecordView, std::string> inspectRecord(std::span<const std::uint8_t> byte
 
 nlohmann::json toJson(const CardRecord& r) {
     nlohmann::json j = {
-        {"version", r.version},
-        {"card_number", r.number.digits()},
-        {"member_id", r.memberId},
-        {"region", r.region},
-        {"organisation", r.organisation},
-        {"sequence", r.sequence},
-        {"issued", formatDate(r.issued)},
-        {"expires", formatDate(r.expires)},
+        {"version", r.version},           {"card_number", r.number.digits()},
+        {"member_id", r.memberId},        {"region", r.region},
+        {"organisation", r.organisation}, {"sequence", r.sequence},
+        {"issued", formatDate(r.issued)}, {"expires", formatDate(r.expires)},
         {"station_id", r.stationId},
     };
     if (r.chipUid) {
@@ -396,9 +400,9 @@ Result<CardRecord, std::string> recordFromJson(const nlohmann::json& j,
     if (!j.is_object()) {
         return R(fail(std::string("the fields must be a JSON object")));
     }
-    static const char* const kKnown[] = {"version", "card_number", "member_id", "region",
-                                         "organisation", "sequence", "issued", "expires",
-                                         "chip_uid", "station_id"};
+    static const char* const kKnown[] = {"version",      "card_number", "member_id", "region",
+                                         "organisation", "sequence",    "issued",    "expires",
+                                         "chip_uid",     "station_id"};
     for (const auto& [key, value] : j.items()) {
         if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
             return R(fail(fmt::format("unknown field \"{}\"", key)));
@@ -411,7 +415,12 @@ Result<CardRecord, std::string> recordFromJson(const nlohmann::json& j,
         return j[key].get<std::string>();
     };
     auto integer = [&](const char* key, std::uint64_t max) -> std::optional<std::uint64_t> {
-        if (!j.contains(key) || !j[key].is_number_unsigned() || j[key].get<std::uint64_t>() > max) {
+        // JSON has one number type: accept any integer written without sign or fraction.
+        if (!j.contains(key) || !j[key].is_number_integer() ||
+            (j[key].is_number_unsigned()
+                 ? j[key].get<std::uint64_t>() > max
+                 : j[key].get<std::int64_t>() < 0 ||
+                       static_cast<std::uint64_t>(j[key].get<std::int64_t>()) > max)) {
             return std::nullopt;
         }
         return j[key].get<std::uint64_t>();
@@ -448,12 +457,19 @@ Result<CardRecord, std::string> recordFromJson(const nlohmann::json& j,
     if (!issued || !expires) {
         return R(fail(std::string("issued and expires are dates written YYYY-MM-DD")));
     }
-    CardRecord r{cardNumber.value(), *member, static_cast<int>(*region),
-                 static_cast<std::uint32_t>(*organisation), static_cast<std::uint32_t>(*sequence),
-                 *issued, *expires, std::nullopt, *station, *version};
+    CardRecord r{cardNumber.value(),
+                 *member,
+                 static_cast<int>(*region),
+                 static_cast<std::uint32_t>(*organisation),
+                 static_cast<std::uint32_t>(*sequence),
+                 *issued,
+                 *expires,
+                 std::nullopt,
+                 *station,
+                 *version};
     if (j.contains("chip_uid")) {
-        const auto uid = j["chip_uid"].is_string() ? fromHex(j["chip_uid"].get<std::string>())
-                                                   : std::nullopt;
+        const auto uid =
+            j["chip_uid"].is_string() ? fromHex(j["chip_uid"].get<std::string>()) : std::nullopt;
         if (!uid) {
             return R(fail(std::string("chip_uid must be a string of hex digits")));
         }

@@ -237,8 +237,8 @@ struct Frame {
     Array items;
     Map entries;
     std::optional<Value> key;
-    std::size_t keyStart = 0;       ///< offset of the pending key's encoding
-    Bytes previousKey;              ///< encoding of the last key, for the order check
+    std::size_t keyStart = 0; ///< offset of the pending key's encoding
+    Bytes previousKey;        ///< encoding of the last key, for the order check
 };
 
 } // namespace
@@ -278,7 +278,8 @@ Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLim
                     if (!f.entries.empty() && !(f.previousKey < encoded)) {
                         return fmt::format("map key at offset {} is {} (keys must be unique and "
                                            "in bytewise order)",
-                                           start, f.previousKey == encoded ? "repeated" : "out of order");
+                                           start,
+                                           f.previousKey == encoded ? "repeated" : "out of order");
                     }
                     f.previousKey = std::move(encoded);
                     f.key = std::move(v);
@@ -293,7 +294,8 @@ Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLim
                 return std::nullopt;
             }
             // The container is complete: it becomes an item of its own parent.
-            Value done = f.kind == Event::Array ? Value(std::move(f.items)) : Value(std::move(f.entries));
+            Value done =
+                f.kind == Event::Array ? Value(std::move(f.items)) : Value(std::move(f.entries));
             start = f.keyStart;
             stack.pop_back();
             v = std::move(done);
@@ -342,8 +344,8 @@ Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLim
         const int width = s.width >= 0 ? (s.width == 1 && headerLength == 1 ? 0 : s.width)
                                        : static_cast<int>(headerLength) - 1;
         if (width != shortestWidth(s.argument)) {
-            return R(fail(fmt::format("the item at offset {} is not in its shortest form",
-                                      offset)));
+            return R(
+                fail(fmt::format("the item at offset {} is not in its shortest form", offset)));
         }
         offset += r.read;
         const std::size_t left = input.size() - offset;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <unioncard/card/cose.hpp>
-
 #include <unioncard/card/cbor.hpp>
+#include <unioncard/card/cose.hpp>
 
 #include <fmt/format.h>
 
@@ -11,19 +10,20 @@ namespace {
 
 Bytes protectedHeaderFor(std::span<const std::uint8_t> kid) {
     // Keys ascending (RFC 8949 §4.2.1): 1 (alg) before 4 (kid).
-    return cbor::encode(cbor::Map{
-        {cbor::Value(kHeaderAlg), cbor::Value(cbor::Negative{static_cast<std::uint64_t>(-1 - kAlgEs256)})},
-        {cbor::Value(kHeaderKid), cbor::Value(Bytes(kid.begin(), kid.end()))}});
+    return cbor::encode(
+        cbor::Map{{cbor::Value(kHeaderAlg),
+                   cbor::Value(cbor::Negative{static_cast<std::uint64_t>(-1 - kAlgEs256)})},
+                  {cbor::Value(kHeaderKid), cbor::Value(Bytes(kid.begin(), kid.end()))}});
 }
 
 } // namespace
 
 Bytes sigStructure(std::span<const std::uint8_t> protectedHeader,
                    std::span<const std::uint8_t> payload) {
-    return cbor::encode(cbor::Array{cbor::Value(std::string("Signature1")),
-                                    cbor::Value(Bytes(protectedHeader.begin(), protectedHeader.end())),
-                                    cbor::Value(Bytes{}),
-                                    cbor::Value(Bytes(payload.begin(), payload.end()))});
+    return cbor::encode(
+        cbor::Array{cbor::Value(std::string("Signature1")),
+                    cbor::Value(Bytes(protectedHeader.begin(), protectedHeader.end())),
+                    cbor::Value(Bytes{}), cbor::Value(Bytes(payload.begin(), payload.end()))});
 }
 
 Result<Bytes, KeyError> sign(const PrivateKey& key, std::span<const std::uint8_t> kid,

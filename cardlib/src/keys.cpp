@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <unioncard/card/keys.hpp>
-
 #include "openssl_util.hpp"
+
+#include <unioncard/card/keys.hpp>
 
 #include <fmt/format.h>
 #include <openssl/core_names.h>
@@ -120,11 +120,11 @@ std::optional<KeyError> writeFileAtomically(const std::filesystem::path& file,
                         fmt::format("{} exists already; it is not replaced", file.string()));
     }
     const std::filesystem::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                          static_cast<mode_t>(mode));
+    const int fd =
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {
-        return keyError(KeyErrorCode::Io, fmt::format("cannot create {}: {}", tmp.string(),
-                                                      std::strerror(errno)));
+        return keyError(KeyErrorCode::Io,
+                        fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
     }
     std::size_t written = 0;
     while (written < content.size()) {
@@ -148,7 +148,8 @@ std::optional<KeyError> writeFileAtomically(const std::filesystem::path& file,
                         fmt::format("cannot flush {}: {}", tmp.string(), std::strerror(err)));
     }
     // link() fails if the target exists, so two writers never replace each other's key.
-    const int rc = replace ? ::rename(tmp.c_str(), file.c_str()) : ::link(tmp.c_str(), file.c_str());
+    const int rc =
+        replace ? ::rename(tmp.c_str(), file.c_str()) : ::link(tmp.c_str(), file.c_str());
     const int err = errno;
     ::unlink(tmp.c_str());
     if (rc != 0) {
@@ -166,7 +167,8 @@ std::optional<KeyError> writeFileAtomically(const std::filesystem::path& file,
 Result<Bytes, KeyError> readFile(const std::filesystem::path& file, std::size_t maxSize) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
-        return failure<Bytes>(KeyErrorCode::NotFound, fmt::format("{} does not exist", file.string()));
+        return failure<Bytes>(KeyErrorCode::NotFound,
+                              fmt::format("{} does not exist", file.string()));
     }
     const auto size = std::filesystem::file_size(file, ec);
     if (ec) {
@@ -240,11 +242,11 @@ bool PublicKey::verifyRaw(std::span<const std::uint8_t> message,
         return false;
     }
     ossl::MdCtx md(EVP_MD_CTX_new());
-    const bool ok =
-        md && EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, m_key.get(),
-                                      nullptr) == 1 &&
-        EVP_DigestVerify(md.get(), der, static_cast<std::size_t>(derLength), message.data(),
-                         message.size()) == 1;
+    const bool ok = md &&
+                    EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr,
+                                            m_key.get(), nullptr) == 1 &&
+                    EVP_DigestVerify(md.get(), der, static_cast<std::size_t>(derLength),
+                                     message.data(), message.size()) == 1;
     OPENSSL_free(der);
     ERR_clear_error();
     return ok;
@@ -291,7 +293,8 @@ Result<std::string, KeyError> PrivateKey::toEncryptedPem(const Secret& passphras
     const int ok = PEM_write_bio_PKCS8(bio.get(), sig);
     X509_SIG_free(sig);
     if (ok != 1) {
-        return failure<std::string>(KeyErrorCode::Crypto, "cannot write the key: " + ossl::errors());
+        return failure<std::string>(KeyErrorCode::Crypto,
+                                    "cannot write the key: " + ossl::errors());
     }
     return ossl::bioText(bio.get());
 }
@@ -303,8 +306,8 @@ std::optional<KeyError> PrivateKey::save(const std::filesystem::path& file,
         return pem.error();
     }
     const std::string& text = pem.value();
-    return writeFileAtomically(file, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
-                               0600);
+    return writeFileAtomically(
+        file, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0600);
 }
 
 Result<PrivateKey, KeyError> PrivateKey::fromEncryptedPem(std::string_view pem,
@@ -326,8 +329,8 @@ Result<PrivateKey, KeyError> PrivateKey::fromEncryptedPem(std::string_view pem,
     }
     auto bio = ossl::memoryBio(pem.data(), pem.size());
     // With no callback, PEM takes the NUL-terminated passphrase as its user argument.
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
-                                            const_cast<char*>(passphrase.c_str()));
+    EVP_PKEY* key =
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(passphrase.c_str()));
     if (key == nullptr) {
         ERR_clear_error();
         return failure<PrivateKey>(KeyErrorCode::WrongPassphrase,
@@ -349,8 +352,8 @@ Result<PrivateKey, KeyError> PrivateKey::load(const std::filesystem::path& file,
     const std::string pem(bytes->begin(), bytes->end());
     auto key = fromEncryptedPem(pem, passphrase);
     if (!key) {
-        return fail(keyError(key.error().code,
-                             fmt::format("{}: {}", file.string(), key.error().message)));
+        return fail(
+            keyError(key.error().code, fmt::format("{}: {}", file.string(), key.error().message)));
     }
     return key;
 }
@@ -489,8 +492,8 @@ bool Certificate::isRecordSigner() const {
         X509_get_key_usage(x) != KU_DIGITAL_SIGNATURE || !isP256(X509_get0_pubkey(x))) {
         return false;
     }
-    auto* eku = static_cast<EXTENDED_KEY_USAGE*>(
-        X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr));
+    auto* eku =
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr));
     if (eku == nullptr) {
         return false;
     }
@@ -513,8 +516,8 @@ Result<bool, std::string> Certificate::chainsTo(const Certificate& issuer, Secon
     StoreCtx ctx(X509_STORE_CTX_new());
     if (!store || !ctx || X509_STORE_add_cert(store.get(), issuer.get()) != 1 ||
         X509_STORE_CTX_init(ctx.get(), store.get(), m_cert.get(), nullptr) != 1) {
-        return Result<bool, std::string>(fail("cannot set up certificate verification: " +
-                                              ossl::errors()));
+        return Result<bool, std::string>(
+            fail("cannot set up certificate verification: " + ossl::errors()));
     }
     X509_STORE_CTX_set_time(ctx.get(), 0, std::chrono::system_clock::to_time_t(when));
     X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_X509_STRICT);
@@ -550,13 +553,13 @@ struct Extension {
     const char* value;
 };
 
-Result<Certificate, KeyError> makeCertificate(const PrivateKey& signer, X509* issuerCert,
-                                              EVP_PKEY* subjectKey,
-                                              std::initializer_list<std::pair<const char*, std::string>> subject,
-                                              Validity validity,
-                                              std::initializer_list<Extension> extensions) {
+Result<Certificate, KeyError>
+makeCertificate(const PrivateKey& signer, X509* issuerCert, EVP_PKEY* subjectKey,
+                std::initializer_list<std::pair<const char*, std::string>> subject,
+                Validity validity, std::initializer_list<Extension> extensions) {
     if (validity.notAfter <= validity.notBefore) {
-        return failure<Certificate>(KeyErrorCode::Invalid, "the validity period ends before it begins");
+        return failure<Certificate>(KeyErrorCode::Invalid,
+                                    "the validity period ends before it begins");
     }
     auto cert = ossl::shareX509(X509_new());
     X509* x = cert.get();
@@ -573,12 +576,13 @@ Result<Certificate, KeyError> makeCertificate(const PrivateKey& signer, X509* is
     X509_NAME* name = X509_NAME_new();
     for (const auto& [field, value] : subject) {
         X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0);
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                   0);
     }
     bool ok = X509_set_version(x, X509_VERSION_3) == 1 && X509_set_serialNumber(x, sn) == 1 &&
               X509_set_subject_name(x, name) == 1 &&
               X509_set_issuer_name(x, issuerCert != nullptr ? X509_get_subject_name(issuerCert)
-                                                             : name) == 1 &&
+                                                            : name) == 1 &&
               ASN1_TIME_set(X509_getm_notBefore(x),
                             std::chrono::system_clock::to_time_t(validity.notBefore)) != nullptr &&
               ASN1_TIME_set(X509_getm_notAfter(x),
@@ -652,7 +656,8 @@ bool isValidStationId(std::string_view id) {
 Result<Certificate, KeyError> makeRootCertificate(const PrivateKey& rootKey, std::string_view name,
                                                   Validity validity) {
     if (name.empty() || name.size() > 64) {
-        return failure<Certificate>(KeyErrorCode::Invalid, "the root's name must be 1 to 64 characters");
+        return failure<Certificate>(KeyErrorCode::Invalid,
+                                    "the root's name must be 1 to 64 characters");
     }
     // RFC 5280 §4.2.1.9 and §4.2.1.3: a CA that certifies end entities only (path length 0);
     // digitalSignature because the root also signs trust lists.
@@ -674,7 +679,8 @@ Result<Certificate, KeyError> issueStationCertificate(const PrivateKey& rootKey,
                                                 stationId));
     }
     if (!rootCert.isRoot()) {
-        return failure<Certificate>(KeyErrorCode::Invalid, "the issuer is not a union root certificate");
+        return failure<Certificate>(KeyErrorCode::Invalid,
+                                    "the issuer is not a union root certificate");
     }
     if (validity.notBefore < rootCert.notBefore() || validity.notAfter > rootCert.notAfter()) {
         return failure<Certificate>(KeyErrorCode::Invalid,

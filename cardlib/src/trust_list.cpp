@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <unioncard/card/trust_list.hpp>
-
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/cose.hpp>
+#include <unioncard/card/trust_list.hpp>
 
 #include <fmt/format.h>
 
@@ -11,7 +10,8 @@
 namespace unioncard::card {
 
 // Payload of a trust list (docs/card-format.md §Trust list), keys ascending:
-//   {1: version, 2: sequence, 3: 1(issued at, epoch seconds), 4: root cert DER, 5: [station DER...]}
+//   {1: version, 2: sequence, 3: 1(issued at, epoch seconds), 4: root cert DER, 5: [station
+//   DER...]}
 namespace {
 constexpr std::uint64_t kVersionKey = 1;
 constexpr std::uint64_t kSequenceKey = 2;
@@ -31,8 +31,8 @@ std::optional<std::string> checkStation(const Certificate& station, const Certif
     // The chain is checked at the moment the certificate began, so a list may keep a station
     // whose certificate has since expired: its records stay checkable until they expire.
     if (auto chain = station.chainsTo(root, station.notBefore()); !chain) {
-        return fmt::format("certificate '{}' was not issued by this root: {}",
-                           station.commonName(), chain.error());
+        return fmt::format("certificate '{}' was not issued by this root: {}", station.commonName(),
+                           chain.error());
     }
     return std::nullopt;
 }
@@ -45,7 +45,8 @@ Result<Bytes, KeyError> TrustList::build(const PrivateKey& rootKey, const Certif
         return fail(KeyError{KeyErrorCode::Invalid, "the root certificate is not a union root"});
     }
     if (root.publicKey().toPem() != rootKey.publicKey().toPem()) {
-        return fail(KeyError{KeyErrorCode::Invalid, "the root key does not match the root certificate"});
+        return fail(
+            KeyError{KeyErrorCode::Invalid, "the root key does not match the root certificate"});
     }
     cbor::Array entries;
     std::vector<Bytes> kids;
@@ -55,9 +56,9 @@ Result<Bytes, KeyError> TrustList::build(const PrivateKey& rootKey, const Certif
         }
         Bytes kid = station.keyId();
         if (std::find(kids.begin(), kids.end(), kid) != kids.end()) {
-            return fail(KeyError{KeyErrorCode::Invalid,
-                                 fmt::format("certificate '{}' is on the list twice",
-                                             station.commonName())});
+            return fail(
+                KeyError{KeyErrorCode::Invalid, fmt::format("certificate '{}' is on the list twice",
+                                                            station.commonName())});
         }
         kids.push_back(std::move(kid));
         entries.emplace_back(station.toDer());

@@ -34,7 +34,7 @@ enum class NumberErrorCode {
     UnknownPrefix,      ///< the first four digits are not a union prefix
     RegionOutOfRange,   ///< digits 5-6 name no region in use
     CheckDigitMismatch, ///< the Luhn check digit does not match: a mistyped digit
-    InvalidPart,        ///< compose() was given a prefix, region or serial that cannot be
+    InvalidPart,        ///< compose() was given a prefix or serial that cannot be
 };
 
 struct NumberError {
@@ -50,21 +50,22 @@ class CardNumber {
 public:
     static constexpr std::size_t kDigits = 16;
 
-    /// Reads a number as a person typed it: blanks, tabs, no-break spaces and dashes between
-    /// digits are ignored.
-    static Result<CardNumber, NumberError> parse(std::string_view typed,
-                                                 const NumberScheme& scheme = NumberScheme::standard());
+    /// Reads a number as a person typed it: blanks, tabs, line breaks, no-break and thin
+    /// no-break spaces, dashes and en dashes between digits are ignored.
+    static Result<CardNumber, NumberError>
+    parse(std::string_view typed, const NumberScheme& scheme = NumberScheme::standard());
 
     /// Builds the number for a region and serial under the scheme's issuing prefix, computing the
     /// check digit.
-    static Result<CardNumber, NumberError> compose(int region, std::uint64_t serial,
-                                                   const NumberScheme& scheme = NumberScheme::standard());
+    static Result<CardNumber, NumberError>
+    compose(int region, std::uint64_t serial,
+            const NumberScheme& scheme = NumberScheme::standard());
 
-    /// The 16 digits, no separators: "9643230000001236".
+    /// The 16 digits, no separators: "9643230000012341".
     std::string digits() const { return {m_digits.begin(), m_digits.end()}; }
-    /// For print and screen: "9643 2300 0000 1236".
+    /// For print and screen: "9643 2300 0001 2341".
     std::string formatted() const;
-    /// For a merchant's screen: "**** **** **** 1236".
+    /// For a merchant's screen: "**** **** **** 2341".
     std::string masked() const;
 
     std::string prefix() const { return {m_digits.begin(), m_digits.begin() + 4}; }

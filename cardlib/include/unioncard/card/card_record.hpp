@@ -41,10 +41,10 @@ inline constexpr std::uint64_t kTagDays = 100;
 
 struct CardRecord {
     CardNumber number;
-    std::string memberId;       ///< the registry's opaque id: 1-32 printable ASCII characters
-    int region = 0;             ///< the regional organisation; equals the number's region
+    std::string memberId;           ///< the registry's opaque id: 1-32 printable ASCII characters
+    int region = 0;                 ///< the regional organisation; equals the number's region
     std::uint32_t organisation = 0; ///< the primary organisation's registry code
-    std::uint32_t sequence = 1; ///< 1 for the first card, +1 for each replacement (max 255)
+    std::uint32_t sequence = 1;     ///< 1 for the first card, +1 for each replacement (max 255)
     Days issued{};
     Days expires{};
     std::optional<Bytes> chipUid; ///< 4, 7 or 10 bytes (ISO/IEC 14443-3 UID sizes)
@@ -58,8 +58,9 @@ std::optional<std::string> checkRecord(const CardRecord& record);
 /// The deterministic CBOR payload.
 Bytes encodePayload(const CardRecord& record);
 /// Reads a payload strictly: known keys only, right types, canonical encoding, valid fields.
-Result<CardRecord, std::string> decodePayload(std::span<const std::uint8_t> payload,
-                                              const NumberScheme& scheme = NumberScheme::standard());
+Result<CardRecord, std::string>
+decodePayload(std::span<const std::uint8_t> payload,
+              const NumberScheme& scheme = NumberScheme::standard());
 
 /// A station's signing identity: its key and the certificate the root issued for it.
 struct StationSigner {
@@ -103,8 +104,9 @@ struct RecordView {
     Bytes payload;
     Result<CardRecord, std::string> record;
 };
-Result<RecordView, std::string> inspectRecord(std::span<const std::uint8_t> bytes,
-                                              const NumberScheme& scheme = NumberScheme::standard());
+Result<RecordView, std::string>
+inspectRecord(std::span<const std::uint8_t> bytes,
+              const NumberScheme& scheme = NumberScheme::standard());
 
 /// Dates as ISO 8601 calendar dates ("2026-11-22").
 std::string formatDate(Days day);
@@ -113,8 +115,8 @@ std::optional<Days> parseDate(std::string_view text);
 /// The JSON form of the fields (the `fields` object of a test vector, the input of
 /// `unioncard record sign`).
 nlohmann::json toJson(const CardRecord& record);
-Result<CardRecord, std::string> recordFromJson(const nlohmann::json& fields,
-                                               const NumberScheme& scheme = NumberScheme::standard());
+Result<CardRecord, std::string>
+recordFromJson(const nlohmann::json& fields, const NumberScheme& scheme = NumberScheme::standard());
 
 std::string toHex(std::span<const std::uint8_t> bytes);
 std::optional<Bytes> fromHex(std::string_view hex);

@@ -15,10 +15,10 @@
 
 namespace unioncard::card::cose {
 
-inline constexpr std::uint64_t kTagSign1 = 18;     // RFC 9052 §2, COSE_Sign1_Tagged
-inline constexpr std::uint64_t kHeaderAlg = 1;     // RFC 9052 §3.1
-inline constexpr std::uint64_t kHeaderKid = 4;     // RFC 9052 §3.1
-inline constexpr std::int64_t kAlgEs256 = -7;      // RFC 9053 §2.1
+inline constexpr std::uint64_t kTagSign1 = 18; // RFC 9052 §2, COSE_Sign1_Tagged
+inline constexpr std::uint64_t kHeaderAlg = 1; // RFC 9052 §3.1
+inline constexpr std::uint64_t kHeaderKid = 4; // RFC 9052 §3.1
+inline constexpr std::int64_t kAlgEs256 = -7;  // RFC 9053 §2.1
 inline constexpr std::size_t kKidLength = 8;
 
 struct Sign1 {

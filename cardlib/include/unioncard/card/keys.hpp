@@ -127,8 +127,8 @@ public:
     Seconds notAfter() const;
     PublicKey publicKey() const;
 
-    bool isRoot() const;             ///< self-signed CA allowed to sign certificates
-    bool isRecordSigner() const;     ///< end-entity key usable for card records only
+    bool isRoot() const;         ///< self-signed CA allowed to sign certificates
+    bool isRecordSigner() const; ///< end-entity key usable for card records only
     /// Whether `issuer` signed this certificate and the chain holds at `when` (OpenSSL's
     /// X509_verify_cert with the check time set): validity periods, CA constraints, signature.
     Result<bool, std::string> chainsTo(const Certificate& issuer, Seconds when) const;
@@ -155,11 +155,9 @@ Result<Certificate, KeyError> makeRootCertificate(const PrivateKey& rootKey, std
 
 /// A station's record-signing certificate, signed by the root. The station id becomes the
 /// subject's common name.
-Result<Certificate, KeyError> issueStationCertificate(const PrivateKey& rootKey,
-                                                      const Certificate& rootCert,
-                                                      const PublicKey& stationKey,
-                                                      std::string_view stationId,
-                                                      Validity validity);
+Result<Certificate, KeyError>
+issueStationCertificate(const PrivateKey& rootKey, const Certificate& rootCert,
+                        const PublicKey& stationKey, std::string_view stationId, Validity validity);
 
 /// A fingerprint as OpenSSL prints it: "AB:CD:...".
 std::string formatFingerprint(std::span<const std::uint8_t> digest);
@@ -172,8 +170,8 @@ bool isValidStationId(std::string_view id);
 /// Writes a file atomically (temporary, fsync, rename) with the given mode; refuses to replace
 /// an existing file unless `replace`.
 std::optional<KeyError> writeFileAtomically(const std::filesystem::path& file,
-                                            std::span<const std::uint8_t> content,
-                                            unsigned mode, bool replace = false);
+                                            std::span<const std::uint8_t> content, unsigned mode,
+                                            bool replace = false);
 Result<Bytes, KeyError> readFile(const std::filesystem::path& file, std::size_t maxSize);
 
 } // namespace unioncard::card

@@ -11,9 +11,7 @@
 
 namespace unioncard {
 
-template <class E> struct Failure {
-    E error;
-};
+template <class E> struct Failure { E error; };
 
 template <class E> Failure<std::decay_t<E>> fail(E&& error) {
     return {std::forward<E>(error)};
