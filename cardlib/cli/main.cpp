@@ -2,6 +2,8 @@
 // unioncard: the command line for operators and administrators. Thin: every rule lives in
 // cardlib. Exit codes: 0 the thing holds, 1 it does not (the reason on stderr), 2 wrong usage.
 
+#include "card_commands.hpp"
+#include "common.hpp"
 #include "passphrase.hpp"
 
 #include <unioncard/card/card_number.hpp>
@@ -22,56 +24,15 @@ namespace fs = std::filesystem;
 using namespace unioncard;
 using namespace unioncard::card;
 using nlohmann::json;
+using namespace unioncard::cli;
 
 namespace {
-
-constexpr int kHolds = 0;
-constexpr int kDoesNotHold = 1;
-constexpr int kUsage = 2;
 
 // File names inside a key directory (docs/card-format.md §Key directories).
 constexpr const char* kRootKeyFile = "root-key.pem";
 constexpr const char* kRootCertFile = "root-cert.pem";
 constexpr const char* kStationKeyFile = "station-key.pem";
 constexpr const char* kStationCertFile = "station-cert.pem";
-
-struct Options {
-    bool json = false;
-    std::vector<std::string> prefixes;
-};
-
-// Reports a failure: a JSON object on stdout with --json, the reason on stderr always.
-int refuse(const Options& o, int code, const std::string& reason, json extra = json::object()) {
-    if (o.json) {
-        extra["ok"] = false;
-        extra["error"] = reason;
-        std::cout << extra.dump(2) << '\n';
-    }
-    std::cerr << "unioncard: " << reason << '\n';
-    return code;
-}
-
-int succeed(const Options& o, json result, const std::string& text) {
-    if (o.json) {
-        result["ok"] = true;
-        std::cout << result.dump(2) << '\n';
-    } else {
-        std::cout << text;
-    }
-    return kHolds;
-}
-
-NumberScheme schemeOf(const Options& o) {
-    NumberScheme scheme = NumberScheme::standard();
-    if (!o.prefixes.empty()) {
-        scheme.prefixes = o.prefixes;
-    }
-    return scheme;
-}
-
-Days today() {
-    return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-}
 
 Seconds startOfToday() {
     return Seconds{today()};
@@ -517,6 +478,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 3650))
         ->capture_default_str();
     issueCmd->callback([&] { status = issueStation(o, rootDir, stationId, out, days); });
+
+    addMasterKeyCommands(*keys, o, status);
+    addCardCommands(app, o, status);
 
     auto* trust = app.add_subcommand("trust-list", "build the list of keys verifiers trust");
     trust->require_subcommand(1);

@@ -243,7 +243,10 @@ struct Frame {
 
 } // namespace
 
-Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLimits limits) {
+namespace {
+
+Result<Value, std::string> decodeItem(std::span<const std::uint8_t> input, DecodeLimits limits,
+                                      std::size_t* consumed) {
     using R = Result<Value, std::string>;
     std::vector<Frame> stack;
     std::size_t offset = 0;
@@ -253,7 +256,9 @@ Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLim
     auto place = [&](Value v, std::size_t start) -> std::optional<std::string> {
         while (true) {
             if (stack.empty()) {
-                if (offset != input.size()) {
+                if (consumed != nullptr) {
+                    *consumed = offset;
+                } else if (offset != input.size()) {
                     return fmt::format("{} bytes follow the end of the item at offset {}",
                                        input.size() - offset, offset);
                 }
@@ -403,6 +408,22 @@ Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLim
             return R(fail(std::move(*error)));
         }
     }
+}
+
+} // namespace
+
+Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLimits limits) {
+    return decodeItem(input, limits, nullptr);
+}
+
+Result<std::size_t, std::string> itemLength(std::span<const std::uint8_t> input,
+                                            DecodeLimits limits) {
+    std::size_t consumed = 0;
+    auto item = decodeItem(input, limits, &consumed);
+    if (!item) {
+        return Result<std::size_t, std::string>(fail(item.error()));
+    }
+    return consumed;
 }
 
 } // namespace unioncard::card::cbor

@@ -70,4 +70,9 @@ struct DecodeLimits {
 /// and where.
 Result<Value, std::string> decode(std::span<const std::uint8_t> input, DecodeLimits limits = {});
 
+/// The length of the one item at the start of `input` (what follows it is not read), for
+/// data stored in a fixed-size container such as a chip file padded with zeros.
+Result<std::size_t, std::string> itemLength(std::span<const std::uint8_t> input,
+                                            DecodeLimits limits = {});
+
 } // namespace unioncard::card::cbor

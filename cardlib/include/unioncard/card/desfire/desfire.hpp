@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// MIFARE DESFire EV2/EV3, host side, over ISO/IEC 7816-4 wrapped native commands
+// (`90 INS 00 00 Lc data 00`, status `91 xx`, `91 AF` for more frames; DESFire EV2 datasheet
+// §9.1 "ISO/IEC 7816-4 wrapping"), with EV2 secure messaging (AN12343 §6, AN12196 §4).
+//
+// Each command is a value (`Command`) built by a function in `cmd::`, so its bytes can be
+// checked against the datasheet with no card; `Desfire` sends commands through a
+// CardConnection, chains frames, and applies the secure messaging of the current session.
+
+#include <unioncard/card/desfire/crypto.hpp>
+#include <unioncard/card/result.hpp>
+#include <unioncard/card/transport.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace unioncard::card::desfire {
+
+/// Status codes of the card (DESFire EV2 datasheet, "Status and error codes").
+enum class Status : std::uint8_t {
+    Ok = 0x00,
+    NoChanges = 0x0C,
+    OutOfMemory = 0x0E,
+    IllegalCommand = 0x1C,
+    IntegrityError = 0x1E,
+    NoSuchKey = 0x40,
+    LengthError = 0x7E,
+    PermissionDenied = 0x9D,
+    ParameterError = 0x9E,
+    ApplicationNotFound = 0xA0,
+    AuthenticationError = 0xAE,
+    AdditionalFrame = 0xAF,
+    BoundaryError = 0xBE,
+    CommandAborted = 0xCA,
+    DuplicateError = 0xDE,
+    FileNotFound = 0xF0,
+};
+
+std::string_view describe(Status status);
+
+enum class ErrorCode {
+    Transport,        ///< the reader or the card went away: see `fault`
+    CardStatus,       ///< the card answered with an error status: see `status`
+    IntegrityError,   ///< a response MAC or check did not match: an attack or a broken card
+    Malformed,        ///< the card's answer breaks the protocol
+    NotAuthenticated, ///< the command needs a session this object does not have
+    WrongCard,        ///< not the card the operation needs (not blank, not a union card, ...)
+    Configuration,    ///< the profile or the key store lacks what the operation needs
+};
+
+struct Error {
+    ErrorCode code;
+    std::string message;
+    std::optional<Status> status;
+    std::optional<FaultCode> fault;
+};
+
+template <class T> using Res = Result<T, Error>;
+struct Done {}; ///< a command that returns nothing
+
+/// Communication modes of files and commands (datasheet "communication modes").
+enum class CommMode : std::uint8_t { Plain = 0x00, Mac = 0x01, Full = 0x03 };
+
+/// A native command: INS, the header part (sent in plain and covered by the MAC), the data
+/// part (encrypted in FULL mode), and how the command and its response are protected.
+struct Command {
+    std::uint8_t ins;
+    Bytes header;
+    Bytes data;
+    CommMode commandMode = CommMode::Plain;
+    CommMode responseMode = CommMode::Plain;
+};
+
+/// Access rights of a file: key numbers 0-13, 0xE free access, 0xF never.
+struct AccessRights {
+    std::uint8_t read = 0xF;
+    std::uint8_t write = 0xF;
+    std::uint8_t readWrite = 0xF;
+    std::uint8_t change = 0xF;
+    /// The two bytes as sent: (RW << 4 | Change), (Read << 4 | Write), LSB first.
+    Bytes encode() const;
+};
+
+inline constexpr std::uint8_t kFreeAccess = 0xE;
+inline constexpr std::uint8_t kNoAccess = 0xF;
+
+struct Version {
+    Bytes hardware; ///< 7 bytes: vendor, type, subtype, major, minor, storage size, protocol
+    Bytes software; ///< 7 bytes
+    Bytes uid;      ///< 7 bytes (zeros when random UID is on)
+    Bytes batch;    ///< 5 bytes batch number
+    std::uint8_t productionWeek = 0;
+    std::uint8_t productionYear = 0;
+    /// Storage in bytes from the size byte (2^(n>>1), "+" when the low bit is set).
+    std::size_t storageBytes() const;
+};
+
+struct KeySettings {
+    std::uint8_t settings = 0;
+    std::uint8_t maxKeys = 0;
+    KeyType keyType = KeyType::Des2K;
+};
+
+namespace cmd {
+Command getVersion();
+Command getCardUid();
+Command getApplicationIds();
+Command getFileIds();
+Command getKeySettings();
+Command getKeyVersion(std::uint8_t keyNo);
+Command freeMemory();
+Command formatPicc();
+Command selectApplication(std::uint32_t aid);
+Command createApplication(std::uint32_t aid, std::uint8_t keySettings, std::uint8_t keyCount,
+                          KeyType keyType);
+Command deleteApplication(std::uint32_t aid);
+Command createStdDataFile(std::uint8_t fileNo, CommMode mode, AccessRights rights,
+                          std::uint32_t size);
+Command createBackupDataFile(std::uint8_t fileNo, CommMode mode, AccessRights rights,
+                             std::uint32_t size);
+Command readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length, CommMode mode);
+Command writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
+Command commitTransaction();
+Command abortTransaction();
+Command changeKeySettings(std::uint8_t settings);
+} // namespace cmd
+
+/// Encodes an AID as the card takes it: three bytes, least significant first.
+Bytes encodeAid(std::uint32_t aid);
+
+class Desfire {
+public:
+    explicit Desfire(CardConnection& connection) : m_connection(connection) {}
+    ~Desfire();
+    Desfire(const Desfire&) = delete;
+    Desfire& operator=(const Desfire&) = delete;
+
+    /// Sends a command under the current session's secure messaging and returns its response
+    /// data (MAC checked and removed, decrypted in FULL mode).
+    Res<Bytes> run(const Command& command);
+
+    Res<Version> getVersion();
+    Res<Bytes> getCardUid();
+    Res<std::vector<std::uint32_t>> getApplicationIds();
+    Res<Bytes> getFileIds();
+    Res<KeySettings> getKeySettings();
+    Res<std::uint8_t> getKeyVersion(std::uint8_t keyNo);
+    Res<std::uint32_t> freeMemory();
+    Res<Done> formatPicc();
+    Res<Done> selectApplication(std::uint32_t aid);
+    Res<Bytes> readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
+                        CommMode mode);
+    /// Writes in pieces small enough for one frame each; a backup file takes effect only at
+    /// commitTransaction().
+    Res<Done> writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
+
+    /// Legacy Authenticate (0x0A) with a DES or 2K3DES key, as a factory-fresh card's PICC
+    /// master key (16 zero bytes) needs. The session allows only changeKeyLegacy().
+    Res<Done> authenticateLegacy(std::uint8_t keyNo, ByteView key);
+    /// ChangeKey of the key authenticated with, in a legacy session, to an AES-128 key (for
+    /// the PICC master key, `keyNo` carries 0x80). Ends the session.
+    Res<Done> changeKeyLegacy(std::uint8_t keyNo, ByteView newAesKey, std::uint8_t newVersion);
+
+    /// AuthenticateEV2First (AN12343 §6.4): a new transaction; the command counter restarts.
+    Res<Done> authenticateEv2First(std::uint8_t keyNo, ByteView key);
+    /// AuthenticateEV2NonFirst: a new key in the same transaction (TI and counter kept).
+    Res<Done> authenticateEv2NonFirst(std::uint8_t keyNo, ByteView key);
+    /// ChangeKey (datasheet §10.5.1) under the current EV2 session. `keyNo` may carry the
+    /// key-type bits for the PICC master key (0x80 AES). When changing a key other than the
+    /// one authenticated with, `oldKey` is required (its XOR goes into the cryptogram).
+    Res<Done> changeKey(std::uint8_t keyNo, ByteView newKey, std::uint8_t newVersion,
+                        std::optional<ByteView> oldKey = std::nullopt);
+    /// SetConfiguration option 00: random UID on (irreversible on a real card).
+    Res<Done> enableRandomUid();
+
+    bool authenticated() const { return m_session.has_value() || m_legacy.has_value(); }
+    /// Forgets the session (as the card does after an error).
+    void resetSession();
+
+    /// APDUs sent through the connection since construction or the last resetCounters().
+    std::size_t apduCount() const { return m_apdus; }
+    void resetCounters() { m_apdus = 0; }
+
+private:
+    struct Ev2Session {
+        Bytes encKey;
+        Bytes macKey;
+        Bytes transactionId; // 4 bytes
+        std::uint16_t counter = 0;
+        std::uint8_t keyNo = 0;
+    };
+
+    Res<Bytes> exchange(std::uint8_t ins, ByteView body, bool& more);
+    Res<Bytes> transceiveFrames(std::uint8_t ins, ByteView body);
+    Res<Done> authenticateEv2(bool first, std::uint8_t keyNo, ByteView key);
+    Bytes commandMac(const Ev2Session& s, std::uint8_t ins, ByteView headerAndData) const;
+
+    struct LegacySession {
+        Bytes key; // 16 bytes, 2K3DES (a single-DES key has equal halves)
+        std::uint8_t keyNo = 0;
+    };
+
+    CardConnection& m_connection;
+    std::optional<Ev2Session> m_session;
+    std::optional<LegacySession> m_legacy;
+    std::size_t m_apdus = 0;
+};
+
+} // namespace unioncard::card::desfire

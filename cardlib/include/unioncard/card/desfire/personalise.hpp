@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Personalising a blank DESFire card with the union's application, and reading the signed card
+// record back as a verifier does. Each is one operation; the APDUs it took are reported.
+
+#include <unioncard/card/desfire/desfire.hpp>
+#include <unioncard/card/desfire/master_keys.hpp>
+#include <unioncard/card/desfire/profile.hpp>
+
+namespace unioncard::card::desfire {
+
+/// A card's own keys: each master key diversified with the card's UID, the AID and the
+/// profile's system identifier (AN10922 §2.2). The PICC master key is diversified with AID 0.
+Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
+                   ByteView uid);
+
+struct PersonaliseReport {
+    Bytes uid;
+    std::size_t apdus = 0;         ///< for the whole personalisation and its read-back
+    std::size_t readBackApdus = 0; ///< of which the read-back check
+};
+
+/// Takes a blank card, factory-fresh (PICC master key the zero DES key) or a union card erased
+/// with FormatPICC (which keeps the union's card master key), installs the profile's
+/// application with diversified keys, writes `record` into the "record" file (committed as one
+/// transaction), and reads it back through the verifier's path.
+Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                                   ByteView record);
+
+struct ReadReport {
+    Bytes uid;
+    Bytes record;
+    std::size_t apdus = 0;
+};
+
+/// The verifier's read: the card's UID, the union application, authentication with the
+/// card's diversified read key (a copy of the data on another chip fails here), and the
+/// record file read under MAC. Needs only the "record-read" master key.
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys);
+
+} // namespace unioncard::card::desfire

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <unioncard/card/cbor.hpp>
+#include <unioncard/card/desfire/personalise.hpp>
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+namespace unioncard::card::desfire {
+
+namespace {
+
+constexpr const char* kRecordFile = "record";
+constexpr const char* kReadRole = "record-read";
+constexpr const char* kWriteRole = "record-write";
+constexpr const char* kAppMasterRole = "app-master";
+// A factory-fresh DESFire's PICC master key: the all-zero 2K3DES (single DES) key, and a new
+// application's keys: all-zero AES keys (datasheet §10.4 "delivery configuration").
+const Bytes kFactoryKey(16, 0);
+constexpr std::uint8_t kKeyVersion = 1;
+
+Error problem(ErrorCode code, std::string message) {
+    return Error{code, std::move(message), std::nullopt, std::nullopt};
+}
+
+// Adds what the step was doing to an error from the card, keeping its code.
+Error during(Error e, std::string_view step) {
+    e.message = fmt::format("{}: {}", step, e.message);
+    return e;
+}
+
+#define UNIONCARD_TRY(expr, step)                                                                  \
+    do {                                                                                           \
+        auto r_ = (expr);                                                                          \
+        if (!r_) {                                                                                 \
+            return fail(during(r_.error(), step));                                                 \
+        }                                                                                          \
+    } while (0)
+
+Res<Bytes> uidOf(Desfire& card) {
+    auto v = card.getVersion();
+    if (!v) {
+        return fail(during(v.error(), "reading the card's version"));
+    }
+    if (v->hardware.empty() || v->hardware[0] != 0x04 || v->hardware[1] != 0x01) {
+        return fail(problem(ErrorCode::WrongCard,
+                            "this is not a MIFARE DESFire card (GetVersion names another chip)"));
+    }
+    if (std::all_of(v->uid.begin(), v->uid.end(), [](std::uint8_t b) { return b == 0; })) {
+        return fail(problem(ErrorCode::WrongCard,
+                            "the card hides its UID (random UID): the union's keys are "
+                            "diversified from it"));
+    }
+    return v->uid;
+}
+
+} // namespace
+
+Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
+                   ByteView uid) {
+    const auto master = keys.key(role);
+    if (!master) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("the key store has no '{}' master key", role)));
+    }
+    const std::uint32_t aid = role == profile.piccMasterRole ? 0 : profile.aid;
+    return diversifyAes128(*master, diversificationInput(uid, aid, profile.systemIdentifier));
+}
+
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys) {
+    const std::size_t before = card.apduCount();
+    const auto* file = profile.file(kRecordFile);
+    const auto readKeyNo = profile.keyNumber(kReadRole);
+    if (file == nullptr || !readKeyNo) {
+        return fail(
+            problem(ErrorCode::Configuration,
+                    fmt::format("profile {} has no record file or read key", profile.name)));
+    }
+    // Selecting first ends any session on both sides, so GetVersion runs unauthenticated.
+    UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
+    auto uid = uidOf(card);
+    if (!uid) {
+        return fail(uid.error());
+    }
+    auto key = cardKey(profile, keys, kReadRole, uid.value());
+    if (!key) {
+        return fail(key.error());
+    }
+    auto auth = card.authenticateEv2First(*readKeyNo, key.value());
+    OPENSSL_cleanse(key->data(), key->size());
+    if (!auth) {
+        return fail(during(auth.error(), "authenticating with the card's read key"));
+    }
+    auto data = card.readData(file->number, 0, file->size, file->mode);
+    if (!data) {
+        return fail(during(data.error(), "reading the record file"));
+    }
+    // The record is one CBOR item, a tagged COSE_Sign1 (first byte D2), followed by zero
+    // padding up to the file's size. An all-zero file was created but never written.
+    if (std::all_of(data->begin(), data->end(), [](std::uint8_t b) { return b == 0; })) {
+        return fail(
+            problem(ErrorCode::WrongCard, "the card holds no record: it was never written"));
+    }
+    if (data->front() != 0xD2) {
+        return fail(
+            problem(ErrorCode::WrongCard, "the record file does not start with a signed record"));
+    }
+    auto length = cbor::itemLength(data.value());
+    if (!length) {
+        return fail(problem(ErrorCode::WrongCard,
+                            "the record file holds no card record: " + length.error()));
+    }
+    if (!std::all_of(data->begin() + static_cast<long>(*length), data->end(),
+                     [](std::uint8_t b) { return b == 0; })) {
+        return fail(problem(ErrorCode::WrongCard, "the record file holds data after the record"));
+    }
+    data->resize(*length);
+    return ReadReport{std::move(uid).value(), std::move(data).value(), card.apduCount() - before};
+}
+
+Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                                   ByteView record) {
+    const std::size_t before = card.apduCount();
+    const auto* file = profile.file(kRecordFile);
+    const auto writeKeyNo = profile.keyNumber(kWriteRole);
+    const auto masterNo = profile.keyNumber(kAppMasterRole);
+    if (file == nullptr || !writeKeyNo || !masterNo || *masterNo != 0) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("profile {} needs a record file, a write key and the "
+                                        "application master as key 0",
+                                        profile.name)));
+    }
+    if (record.empty() || record.size() > file->size) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("a {}-byte record does not fit the {}-byte file",
+                                        record.size(), file->size)));
+    }
+    for (const auto& role : profile.roles()) {
+        if (!keys.key(role)) {
+            return fail(problem(ErrorCode::Configuration,
+                                fmt::format("the key store has no '{}' master key", role)));
+        }
+    }
+    auto uid = uidOf(card);
+    if (!uid) {
+        return fail(uid.error());
+    }
+
+    // 1. The card level: prove the card is blank, then give it its own master key (AES).
+    UNIONCARD_TRY(card.selectApplication(0), "selecting the card level");
+    auto apps = card.getApplicationIds();
+    if (!apps) {
+        return fail(during(apps.error(), "listing applications"));
+    }
+    if (!apps->empty()) {
+        return fail(problem(
+            ErrorCode::WrongCard,
+            fmt::format("the card is not blank: it holds {} application(s)", apps->size())));
+    }
+    auto piccKey = cardKey(profile, keys, profile.piccMasterRole, uid.value());
+    if (!piccKey) {
+        return fail(piccKey.error());
+    }
+    if (auto factory = card.authenticateLegacy(0, kFactoryKey)) {
+        // 0x80: the PICC master key becomes an AES key (datasheet §10.5.1, key number byte).
+        UNIONCARD_TRY(card.changeKeyLegacy(0x80, piccKey.value(), kKeyVersion),
+                      "changing the card master key");
+    } else if (factory.error().status != Status::AuthenticationError) {
+        return fail(during(factory.error(), "authenticating with the factory key"));
+    }
+    // A factory card now has, and an erased union card kept, the union's card master key; any
+    // other card is not ours to personalise.
+    if (auto auth = card.authenticateEv2First(0, piccKey.value()); !auth) {
+        OPENSSL_cleanse(piccKey->data(), piccKey->size());
+        if (auth.error().status == Status::AuthenticationError) {
+            return fail(problem(ErrorCode::WrongCard,
+                                "the card is not blank: its card master key is neither the "
+                                "factory key nor the union's"));
+        }
+        return fail(during(auth.error(), "authenticating with the card master key"));
+    }
+    OPENSSL_cleanse(piccKey->data(), piccKey->size());
+    UNIONCARD_TRY(card.run(cmd::createApplication(profile.aid, profile.appKeySettings,
+                                                  static_cast<std::uint8_t>(profile.keys.size()),
+                                                  KeyType::Aes128)),
+                  "creating the union application");
+    if (profile.randomUid) {
+        UNIONCARD_TRY(card.enableRandomUid(), "switching on the random UID");
+    }
+    UNIONCARD_TRY(card.run(cmd::changeKeySettings(profile.piccKeySettings)),
+                  "setting the card level's key settings");
+
+    // 2. The application: its files, then its keys, key 0 last (changing it ends the session).
+    UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
+    UNIONCARD_TRY(card.authenticateEv2First(0, kFactoryKey),
+                  "authenticating to the new application");
+    for (const auto& f : profile.files) {
+        const Command create = f.backup
+                                   ? cmd::createBackupDataFile(f.number, f.mode, f.rights, f.size)
+                                   : cmd::createStdDataFile(f.number, f.mode, f.rights, f.size);
+        UNIONCARD_TRY(card.run(create), fmt::format("creating file {}", f.name));
+    }
+    for (const auto& k : profile.keys) {
+        if (k.number == 0) {
+            continue;
+        }
+        auto key = cardKey(profile, keys, k.role, uid.value());
+        if (!key) {
+            return fail(key.error());
+        }
+        auto changed = card.changeKey(k.number, key.value(), kKeyVersion, ByteView(kFactoryKey));
+        OPENSSL_cleanse(key->data(), key->size());
+        if (!changed) {
+            return fail(
+                during(changed.error(), fmt::format("setting key {} ({})", k.number, k.role)));
+        }
+    }
+    auto appMaster = cardKey(profile, keys, kAppMasterRole, uid.value());
+    if (!appMaster) {
+        return fail(appMaster.error());
+    }
+    auto changed = card.changeKey(0, appMaster.value(), kKeyVersion);
+    OPENSSL_cleanse(appMaster->data(), appMaster->size());
+    if (!changed) {
+        return fail(during(changed.error(), "setting the application master key"));
+    }
+
+    // 3. The record, written whole in one transaction of the backup file.
+    auto writeKey = cardKey(profile, keys, kWriteRole, uid.value());
+    if (!writeKey) {
+        return fail(writeKey.error());
+    }
+    auto auth = card.authenticateEv2First(*writeKeyNo, writeKey.value());
+    OPENSSL_cleanse(writeKey->data(), writeKey->size());
+    if (!auth) {
+        return fail(during(auth.error(), "authenticating with the write key"));
+    }
+    Bytes content(record.begin(), record.end());
+    content.resize(file->size, 0x00);
+    UNIONCARD_TRY(card.writeData(file->number, 0, content, file->mode), "writing the record");
+    if (file->backup) {
+        UNIONCARD_TRY(card.run(cmd::commitTransaction()), "committing the record");
+    }
+
+    // 4. Read it back as a verifier would.
+    const std::size_t readStart = card.apduCount();
+    auto back = readRecord(card, profile, keys);
+    if (!back) {
+        return fail(during(back.error(), "reading the record back"));
+    }
+    if (back->record != Bytes(record.begin(), record.end())) {
+        return fail(problem(ErrorCode::IntegrityError,
+                            "the record read back differs from the one written"));
+    }
+    return PersonaliseReport{std::move(uid).value(), card.apduCount() - before,
+                             card.apduCount() - readStart};
+}
+
+#undef UNIONCARD_TRY
+
+} // namespace unioncard::card::desfire

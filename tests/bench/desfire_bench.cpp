@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// Figures for the chip: APDUs, wall time and this process's CPU time for a personalisation
+// (with its read-back) and for a verifier's read (select, authenticate, read the record).
+//
+//   desfire_bench [--cards N] [--reads M]              the virtual card, in process
+//   desfire_bench --lab LAB --lab-dir DIR --reader R   through the real pcscd + vpcd rig: each
+//                                                      card is a fresh blank put on reader R
+// Prints figures; fails only if an operation fails.
+
+#include <unioncard/card/card_record.hpp>
+#include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/card/keys.hpp>
+#include <unioncard/card/pcsc/pcsc.hpp>
+#include <unioncard/sim/virtual_desfire.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/resource.h>
+
+using namespace unioncard::card;
+using namespace unioncard::card::desfire;
+
+namespace {
+
+double cpuMs() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+double wallMs() {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Tally {
+    const char* name;
+    int count = 0;
+    std::size_t apdus = 0;
+    double wall = 0;
+    double cpu = 0;
+    void print() const {
+        if (count == 0) {
+            return;
+        }
+        std::printf("%-28s %4d runs  %5.1f APDUs  %8.2f ms wall  %7.2f ms host CPU   (means)\n",
+                    name, count, double(apdus) / count, wall / count, cpu / count);
+    }
+};
+
+class SimConnection : public CardConnection {
+public:
+    explicit SimConnection(unioncard::sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
+    unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t> c) override {
+        return m_card.transmit(c);
+    }
+    Bytes atr() const override { return m_card.atr(); }
+
+private:
+    unioncard::sim::VirtualCard& m_card;
+};
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "desfire_bench: %s\n", what.c_str());
+    std::exit(1);
+}
+
+Bytes signedRecord() {
+    using namespace std::chrono;
+    const Seconds from{sys_days{year{2025} / 1 / 1}};
+    auto rootKey = PrivateKey::generate();
+    auto root = makeRootCertificate(*rootKey, "Bench root", {from, from + years{20}});
+    auto key = PrivateKey::generate();
+    auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-bench",
+                                        {from, from + years{5}});
+    CardRecord r{*CardNumber::compose(23, 1234),
+                 "M-23-0004711",
+                 23,
+                 100245,
+                 1,
+                 sys_days{year{2026} / 11 / 22},
+                 sys_days{year{2031} / 11 / 30},
+                 Bytes(7, 0x04),
+                 "st-bench"};
+    auto bytes = signRecord({*key, *cert}, r);
+    if (!bytes) {
+        die(bytes.error());
+    }
+    return *bytes;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int cards = 20;
+    int reads = 50;
+    std::string lab, labDir, reader;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        if (a == "--cards") {
+            cards = std::atoi(argv[i + 1]);
+        } else if (a == "--reads") {
+            reads = std::atoi(argv[i + 1]);
+        } else if (a == "--lab") {
+            lab = argv[i + 1];
+        } else if (a == "--lab-dir") {
+            labDir = argv[i + 1];
+        } else if (a == "--reader") {
+            reader = argv[i + 1];
+        } else {
+            die("unknown option " + a);
+        }
+    }
+    const bool overPcsc = !reader.empty();
+    auto profile =
+        loadProfile(std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) + "/cards/union-desfire.toml");
+    if (!profile) {
+        die(profile.error());
+    }
+    const MasterKeys keys = MasterKeys::generate(profile->roles());
+    const MasterKeys readKey = std::move(keys.only({"record-read"}).value());
+    const Bytes record = signedRecord();
+    Tally pers{"personalise + read-back"};
+    Tally read{"verifier read"};
+    const auto scratch = std::filesystem::temp_directory_path() / "unioncard-desfire-bench";
+    std::filesystem::create_directories(scratch);
+
+    for (int c = 0; c < cards; ++c) {
+        std::unique_ptr<CardConnection> connection;
+        unioncard::sim::VirtualDesfire card;
+        if (overPcsc) {
+            const auto image = scratch / ("card-" + std::to_string(c));
+            std::filesystem::remove(image);
+            const std::string insert = "'" + lab + "' insert '" + reader + "' '" + image.string() +
+                                       "' --dir '" + labDir + "' >/dev/null";
+            if (std::system(insert.c_str()) != 0) {
+                die("cannot put a card on the lab reader: " + insert);
+            }
+            auto ctx = pcsc::PcscContext::establish();
+            if (!ctx) {
+                die(ctx.error().message);
+            }
+            auto conn = ctx->connect(reader + " 00 00");
+            if (!conn) {
+                die(conn.error().message);
+            }
+            connection = std::move(conn).value();
+        } else {
+            connection = std::make_unique<SimConnection>(card);
+        }
+        Desfire d(*connection);
+        double w = wallMs(), u = cpuMs();
+        auto report = personalise(d, *profile, keys, record);
+        if (!report) {
+            die("personalise: " + report.error().message);
+        }
+        pers.count++;
+        pers.apdus += report->apdus;
+        pers.wall += wallMs() - w;
+        pers.cpu += cpuMs() - u;
+        for (int r = 0; r < reads; ++r) {
+            w = wallMs();
+            u = cpuMs();
+            const std::size_t before = d.apduCount();
+            auto got = readRecord(d, *profile, readKey);
+            if (!got || got->record != record) {
+                die("read: " + (got ? std::string("record differs") : got.error().message));
+            }
+            read.count++;
+            read.apdus += d.apduCount() - before;
+            read.wall += wallMs() - w;
+            read.cpu += cpuMs() - u;
+        }
+        connection.reset();
+        if (overPcsc) {
+            const std::string remove =
+                "'" + lab + "' remove '" + reader + "' --dir '" + labDir + "' >/dev/null";
+            if (std::system(remove.c_str()) != 0) {
+                die("cannot take the card off the lab reader");
+            }
+        }
+    }
+    std::printf("DESFire EV2, %s, %zu-byte signed record in a 256-byte backup file\n",
+                overPcsc ? ("pcscd + vpcd, reader \"" + reader + "\"").c_str()
+                         : "virtual card in process",
+                record.size());
+    pers.print();
+    read.print();
+    std::filesystem::remove_all(scratch);
+    return 0;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fuzz target for the DESFire host layer: a hostile card (or a broken reader) answers every
+// APDU of a personalisation and of a verifier's read with bytes taken from the fuzz input. The
+// client must refuse what breaks the protocol with an error value: no crash, no hang, no read
+// out of bounds, and never a "success" built from a forged answer.
+
+#include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/card/transport.hpp>
+
+#include <cstdlib>
+
+using namespace unioncard::card;
+using namespace unioncard::card::desfire;
+
+namespace {
+
+// Each response: one length byte, then that many bytes (the last two are the status word).
+class FuzzedCard : public CardConnection {
+public:
+    FuzzedCard(const std::uint8_t* data, std::size_t size) : m_data(data), m_size(size) {}
+    unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t>) override {
+        if (m_at >= m_size) {
+            return unioncard::fail(Fault{FaultCode::CardRemoved, "out of fuzz input"});
+        }
+        const std::size_t wanted = m_data[m_at];
+        ++m_at;
+        const std::size_t n = std::min(wanted, m_size - m_at);
+        Bytes r(m_data + m_at, m_data + m_at + n);
+        m_at += n;
+        return r;
+    }
+    Bytes atr() const override { return {}; }
+
+private:
+    const std::uint8_t* m_data;
+    std::size_t m_size;
+    std::size_t m_at = 0;
+};
+
+const Profile& profile() {
+    static const Profile p = [] {
+        auto loaded = parseProfile(R"(
+profile = "fuzz"
+version = 1
+[picc]
+key_settings = 0x0B
+random_uid = false
+master_key = "picc-master"
+[application]
+aid = 0x554E01
+key_type = "aes128"
+key_settings = 0x0B
+[[application.keys]]
+number = 0
+role = "app-master"
+[[application.keys]]
+number = 1
+role = "record-read"
+[[application.keys]]
+number = 2
+role = "record-write"
+[[application.files]]
+number = 1
+name = "record"
+type = "backup"
+size = 256
+comm_mode = "mac"
+read = 1
+write = 2
+read_write = 2
+change = 0
+[diversification]
+system_identifier = "554E494F4E43415244"
+)");
+        if (!loaded) {
+            std::abort();
+        }
+        return std::move(loaded).value();
+    }();
+    return p;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const MasterKeys keys = MasterKeys::generate(profile().roles());
+    const Bytes record(150, 0xD2);
+    {
+        FuzzedCard card(data, size);
+        Desfire d(card);
+        // Random answers cannot forge the card's proof of the (random) keys: success would mean
+        // the client accepted an authentication it did not check.
+        if (personalise(d, profile(), keys, record).ok()) {
+            std::abort();
+        }
+    }
+    {
+        FuzzedCard card(data, size);
+        Desfire d(card);
+        if (readRecord(d, profile(), keys).ok()) {
+            std::abort();
+        }
+    }
+    {
+        FuzzedCard card(data, size);
+        Desfire d(card);
+        (void)d.getVersion();
+        (void)d.getApplicationIds();
+        (void)d.getKeySettings();
+        (void)d.readData(1, 0, 300, CommMode::Plain);
+    }
+    return 0;
+}
