@@ -119,7 +119,8 @@ TEST_F(MasterKeysTest, FileHoldsNoKeyInTheClear) {
     std::stringstream s;
     s << in.rdbuf();
     std::string hex;
-    for (auto b : *keys.key("record-read")) {
+    const auto key = *keys.key("record-read");
+    for (auto b : key) {
         char buf[3];
         std::snprintf(buf, sizeof buf, "%02x", b);
         hex += buf;

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+// What goes wrong at a real reader stack, with cardlib's DESFire client over the lab's pcscd:
+// the card taken away in the middle of a personalisation (between the two writes of the
+// record, before the commit), and an unknown reader. The card must keep its last committed
+// state, and cardlib must say what happened.
+
+#include "../../unit/cardlib/signing_fixture.hpp"
+
+#include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/card/pcsc/pcsc.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+using namespace unioncard;
+using namespace unioncard::card;
+using namespace unioncard::card::desfire;
+
+namespace {
+
+const std::string kLabDir = UNIONCARD_LAB_DIR_FOR_TESTS;
+
+int lab(const std::string& arguments) {
+    const std::string command =
+        std::string("'") + UNIONCARD_LAB + "' " + arguments + " --dir '" + kLabDir + "' >/dev/null";
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Passes APDUs to the real connection and, after `pullAfter` of them, has the lab take the
+// card off the reader: what follows meets pcscd's own "card removed".
+class PullingConnection : public CardConnection {
+public:
+    PullingConnection(std::unique_ptr<CardConnection> inner, std::string reader, std::size_t after)
+        : m_inner(std::move(inner)), m_reader(std::move(reader)), m_after(after) {}
+    unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t> command) override {
+        if (m_sent++ == m_after) {
+            EXPECT_EQ(lab("remove '" + m_reader + "'"), 0);
+        }
+        return m_inner->transmit(command);
+    }
+    Bytes atr() const override { return m_inner->atr(); }
+
+private:
+    std::unique_ptr<CardConnection> m_inner;
+    std::string m_reader;
+    std::size_t m_after;
+    std::size_t m_sent = 0;
+};
+
+std::unique_ptr<CardConnection> connect(const std::string& reader) {
+    auto ctx = pcsc::PcscContext::establish();
+    EXPECT_TRUE(ctx.ok());
+    auto c = ctx->connect(reader + " 00 00");
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    return c.ok() ? std::move(c).value() : nullptr;
+}
+
+class CardFaults : public ::testing::Test {
+protected:
+    std::filesystem::path image = std::filesystem::path(kLabDir) / "test-cards" / "pulled.card";
+    Profile profile = [] {
+        auto p =
+            loadProfile(std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) + "/cards/union-desfire.toml");
+        EXPECT_TRUE(p.ok());
+        return std::move(p).value();
+    }();
+    MasterKeys keys = MasterKeys::generate(profile.roles());
+    card::testing::Signing signing;
+    StationSigner station = signing.station("st-23-01");
+    Bytes record =
+        card::testing::take(signRecord(station, card::testing::Signing::record("st-23-01")));
+
+    void SetUp() override {
+        std::filesystem::create_directories(image.parent_path());
+        std::filesystem::remove(image);
+    }
+    void TearDown() override { lab("remove 'Printer encoder'"); }
+};
+
+TEST_F(CardFaults, CardPulledBetweenTheRecordsTwoWritesKeepsNoHalfRecord) {
+    ASSERT_EQ(lab("insert 'Printer encoder' '" + image.string() + "'"), 0);
+    // Count a whole personalisation's APDUs on a first card, to know where the writes are.
+    std::size_t firstWrite = 0;
+    {
+        auto probeImage = image.parent_path() / "probe.card";
+        std::filesystem::remove(probeImage);
+        ASSERT_EQ(lab("insert Verifier '" + probeImage.string() + "'"), 0);
+        auto c = connect("Verifier");
+        ASSERT_NE(c, nullptr);
+        Desfire d(*c);
+        const auto r = personalise(d, profile, keys, record);
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        lab("remove Verifier");
+        // The record's two WriteData commands and the commit come just before the read-back:
+        // the first write is the APDU with this (0-based) index.
+        firstWrite = r->apdus - r->readBackApdus - 3;
+    }
+    {
+        auto c = std::make_unique<PullingConnection>(connect("Printer encoder"), "Printer encoder",
+                                                     firstWrite + 1);
+        Desfire d(*c);
+        const auto r = personalise(d, profile, keys, record);
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, ErrorCode::Transport) << r.error().message;
+        EXPECT_EQ(r.error().fault, FaultCode::CardRemoved) << r.error().message;
+        EXPECT_NE(r.error().message.find("writing the record"), std::string::npos)
+            << r.error().message;
+    }
+    // Back on the reader: the application is there, the record is not, not even half of it.
+    ASSERT_EQ(lab("insert 'Printer encoder' '" + image.string() + "'"), 0);
+    auto c = connect("Printer encoder");
+    ASSERT_NE(c, nullptr);
+    Desfire d(*c);
+    const auto read = readRecord(d, profile, keys);
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().code, ErrorCode::WrongCard) << read.error().message;
+    EXPECT_NE(read.error().message.find("never written"), std::string::npos)
+        << read.error().message;
+}
+
+TEST_F(CardFaults, UnknownReaderIsNamed) {
+    auto ctx = pcsc::PcscContext::establish();
+    ASSERT_TRUE(ctx.ok());
+    const auto c = ctx->connect("Kitchen 00 00");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, FaultCode::NoReader) << c.error().message;
+    EXPECT_FALSE(std::string(actionFor(c.error().code)).empty());
+}
+
+} // namespace
