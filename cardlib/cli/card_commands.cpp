@@ -9,6 +9,9 @@
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/desfire/profile.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
+#if UNIONCARD_WITH_LIBNFC
+#include <unioncard/card/nfc/libnfc.hpp>
+#endif
 #include <unioncard/card/trust_list.hpp>
 
 #include <fmt/format.h>
@@ -77,10 +80,37 @@ Result<std::vector<std::string>, std::string> findReaders(const pcsc::PcscContex
     return matches;
 }
 
+// A libnfc connection string ("pn532_uart:/dev/ttyUSB0", "pn53x_usb:002:004") names a PN53x
+// reader driven through libnfc; any other name is a PC/SC reader.
+bool isLibnfcConnstring(std::string_view name) {
+    return name.rfind("pn53", 0) == 0 && name.find(':') != std::string_view::npos;
+}
+
 // Connects to the card on the reader a name means. Of several slots, the one holding a card;
 // when none does, says so in words with what to do.
 Result<std::unique_ptr<CardConnection>, std::string> connectCard(const std::string& wanted) {
     using R = Result<std::unique_ptr<CardConnection>, std::string>;
+    if (isLibnfcConnstring(wanted)) {
+#if UNIONCARD_WITH_LIBNFC
+        auto nfcContext = nfc::NfcContext::init();
+        if (!nfcContext) {
+            return R(fail(nfcContext.error().message));
+        }
+        auto device = nfcContext->open(wanted);
+        if (!device) {
+            return R(fail(
+                fmt::format("{} ({})", device.error().message, actionFor(device.error().code))));
+        }
+        auto connection = device->connect();
+        if (!connection) {
+            return R(fail(fmt::format("{} ({})", connection.error().message,
+                                      actionFor(connection.error().code))));
+        }
+        return std::move(connection).value();
+#else
+        return R(fail("this build has no libnfc support (UNIONCARD_WITH_LIBNFC is off)"));
+#endif
+    }
     auto ctx = pcsc::PcscContext::establish();
     if (!ctx) {
         return R(fail(fmt::format("{} ({})", ctx.error().message, actionFor(ctx.error().code))));
@@ -393,7 +423,9 @@ void addCardCommands(CLI::App& app, const Options& o, int& status) {
     auto args = std::make_shared<CardArgs>();
     CardArgs& a = *args;
     auto reader = [&a](CLI::App* sub) {
-        sub->add_option("--reader", a.reader, "the reader (its name, or the start of it)")
+        sub->add_option("--reader", a.reader,
+                        "the PC/SC reader (its name, or the start of it), or a libnfc connection "
+                        "string (pn532_uart:/dev/ttyUSB0)")
             ->required();
     };
     auto profile = [&a](CLI::App* sub) {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // unioncard-lab: the card lab. `up` starts a pcscd of its own with one vpcd reader per lab
 // reader, `insert`/`remove` put a virtual card on a reader and take it off, `status` shows
-// them, `down` stops everything. See sim/include/unioncard/sim/lab.hpp for why pcscd runs in a
+// them, `down` stops everything; `pn532 IMAGE` puts a card on an emulated PN532 for libnfc
+// (no pcscd needed). See sim/include/unioncard/sim/lab.hpp for why pcscd runs in a
 // network namespace of its own. Exit codes: 0 done, 1 failed, 2 wrong usage.
 
 #include <unioncard/card/pcsc/pcsc.hpp>
 #include <unioncard/sim/card_image.hpp>
 #include <unioncard/sim/lab.hpp>
+#include <unioncard/sim/pn532.hpp>
 #include <unioncard/sim/vpcd.hpp>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -438,6 +441,71 @@ int serveCard(std::uint16_t port, const fs::path& image, int netnsPid, const fs:
     return saved && end != unioncard::sim::vpcd::Bridge::End::Error ? 0 : 1;
 }
 
+// ---------------------------------------------------------------------------------- pn532
+
+unioncard::sim::pn532::Emulator* g_pn532 = nullptr;
+
+extern "C" void onTerminatePn532(int) {
+    if (g_pn532 != nullptr) {
+        g_pn532->stop();
+    }
+}
+
+// A PN532 on a pseudo-terminal with the card in its field: libnfc's pn532_uart driver opens it
+// like a serial port. No pcscd, no root. Prints the connection string, serves until SIGTERM,
+// SIGINT or the end of stdin (when stdin is a pipe or a terminal: a caller that holds the
+// pipe's other end stops the card by closing it, even when it dies), and saves the image.
+int servePn532(const fs::path& image, bool trace) {
+    auto card = unioncard::sim::loadOrCreateCard(image);
+    if (!card) {
+        return failWith(image.string() + " is not a card image");
+    }
+    unioncard::sim::pn532::Emulator emulator(*card);
+    std::string error;
+    if (!emulator.open(error)) {
+        return failWith("cannot open a pseudo-terminal: " + error);
+    }
+    if (trace) {
+        emulator.chip().setTrace([](const std::string& line) { std::cerr << line << "\n"; });
+    }
+    g_pn532 = &emulator;
+    struct sigaction action {};
+    action.sa_handler = onTerminatePn532;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+
+    struct stat in {};
+    const bool watchStdin =
+        fstat(STDIN_FILENO, &in) == 0 && (S_ISFIFO(in.st_mode) || isatty(STDIN_FILENO) != 0);
+    std::thread stdinWatch;
+    if (watchStdin) {
+        stdinWatch = std::thread([&emulator] {
+            char buffer[256];
+            while (read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
+            }
+            emulator.stop();
+        });
+    }
+    std::cerr << fmt::format("PN532 on {} with card {}, UID {}{}\n", emulator.devicePath(),
+                             image.string(), hex(card->uid()),
+                             watchStdin ? " (until stdin closes or a signal)" : "");
+    // Last, after the log line: a caller that has read the connection string finds the log
+    // complete.
+    std::cout << emulator.connstring() << std::endl; // one line, flushed: callers wait for it
+    const auto end = emulator.serve();
+    g_pn532 = nullptr;
+    if (stdinWatch.joinable()) {
+        stdinWatch.detach(); // blocked in read(); the process is about to end
+    }
+    const bool saved = unioncard::sim::saveCard(*card, image);
+    std::cerr << fmt::format(
+        "{} after {} bytes from the host; image {}\n",
+        end == unioncard::sim::pn532::Emulator::End::Stopped ? "stopped" : emulator.error(),
+        emulator.bytesIn(), saved ? "saved" : "NOT SAVED");
+    return saved && end == unioncard::sim::pn532::Emulator::End::Stopped ? 0 : 1;
+}
+
 std::vector<std::string> splitNames(const std::string& text) {
     std::vector<std::string> names;
     std::stringstream in(text);
@@ -507,6 +575,14 @@ int main(int argc, char** argv) {
     serveCommand->add_option("--pidfile", pidFile);
     serveCommand->add_flag("--no-quickack", noQuickAck);
 
+    auto* pn532Command = app.add_subcommand(
+        "pn532", "a PN532 reader for libnfc on a pseudo-terminal, with this card in its field; "
+                 "prints libnfc's connection string");
+    bool trace = false;
+    pn532Command->add_option("image", image, "card image file (a blank card if missing)")
+        ->required();
+    pn532Command->add_flag("--trace", trace, "print every PN532 command and answer on stderr");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -527,6 +603,9 @@ int main(int argc, char** argv) {
     }
     if (statusCommand->parsed()) {
         return showStatus(dir);
+    }
+    if (pn532Command->parsed()) {
+        return servePn532(image, trace);
     }
     if (serveCommand->parsed()) {
         return serveCard(static_cast<std::uint16_t>(port), image, netnsPid, pidFile, !noQuickAck);

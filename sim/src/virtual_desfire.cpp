@@ -65,6 +65,7 @@ enum Command : std::uint8_t {
     kGetCardUid = 0x51,
     kSelectApplication = 0x5A,
     kGetFileIds = 0x6F,
+    kGetFileSettings = 0xF5,
     kCreateStdDataFile = 0xCD,
     kCreateBackupDataFile = 0xCB,
     kReadData = 0xBD,
@@ -598,6 +599,31 @@ struct VirtualDesfire::State {
         Bytes out;
         for (const auto& [no, file] : app->files)
             out.push_back(no);
+        return ok(std::move(out), Comm::Mgmt);
+    }
+
+    // GetFileSettings (MF3ICDx1 / MF3DHx2 datasheets, "GetFileSettings"): for a data file,
+    // FileType (00 standard, 01 backup), CommSett, AccessRights (2 bytes, LSB first) and
+    // FileSize (3 bytes, LSB first). libfreefare asks for it before every ReadData and
+    // WriteData to learn the file's communication mode (mifare_desfire.c, read_data_ex and
+    // write_data_ex). Protected like GetFileIDs.
+    Reply getFileSettings(ByteView data) {
+        Unwrapped u = unwrap(data, 1, Comm::Mgmt);
+        if (u.status != kOk)
+            return error(u.status);
+        if (u.header.size() != 1 || !u.payload.empty())
+            return error(kLengthError);
+        Application* app = selectedApp();
+        if (selected == 0 || app == nullptr)
+            return error(kPermissionDenied); // GUESS: no files at PICC level
+        if (!(app->keySettings & 0x02) && !authedWith(0))
+            return error(kAuthError);
+        const DataFile* file = findFile(u.header[0]);
+        if (file == nullptr)
+            return error(kFileNotFound);
+        Bytes out{static_cast<std::uint8_t>(file->type), file->comm};
+        putLe(out, file->access, 2);
+        putLe24(out, static_cast<std::uint32_t>(file->data.size()));
         return ok(std::move(out), Comm::Mgmt);
     }
 
@@ -1183,6 +1209,8 @@ struct VirtualDesfire::State {
             return getApplicationIds(data);
         case kGetFileIds:
             return getFileIds(data);
+        case kGetFileSettings:
+            return getFileSettings(data);
         case kGetKeySettings:
             return getKeySettings(data);
         case kGetKeyVersion:

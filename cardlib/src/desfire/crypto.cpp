@@ -411,4 +411,25 @@ Bytes rotateLeft(ByteView data) {
     return out;
 }
 
+Bytes cmacChained(ByteView key, ByteView iv, ByteView data) {
+    // SP 800-38B §6.2 with the chain's start value taken from `iv`: a complete last block is
+    // XORed with K1, a partial (or empty) one padded 80 00.. and XORed with K2.
+    CmacSubkeys sub = cmacSubkeysAes128(key);
+    Bytes message(data.begin(), data.end());
+    const bool complete = !message.empty() && message.size() % 16 == 0;
+    if (!complete) {
+        message.push_back(0x80);
+        message.resize((message.size() + 15) / 16 * 16, 0x00);
+    }
+    const Bytes& tweak = complete ? sub.k1 : sub.k2;
+    for (std::size_t i = 0; i < 16; ++i) {
+        message[message.size() - 16 + i] ^= tweak[i];
+    }
+    const Bytes chain = encryptCbc(KeyType::Aes128, key, iv, message);
+    OPENSSL_cleanse(sub.k1.data(), sub.k1.size());
+    OPENSSL_cleanse(sub.k2.data(), sub.k2.size());
+    OPENSSL_cleanse(message.data(), message.size());
+    return Bytes(chain.end() - 16, chain.end());
+}
+
 } // namespace unioncard::card::desfire

@@ -216,16 +216,25 @@ Desfire::~Desfire() {
     resetSession();
 }
 
+Desfire::Ev2Session::~Ev2Session() {
+    wipe(encKey);
+    wipe(macKey);
+}
+
+Desfire::LegacySession::~LegacySession() {
+    wipe(key);
+}
+
+Desfire::Ev1Session::~Ev1Session() {
+    wipe(key);
+    wipe(iv);
+}
+
 void Desfire::resetSession() {
-    if (m_session) {
-        wipe(m_session->encKey);
-        wipe(m_session->macKey);
-    }
+    // The sessions wipe their keys as they go.
     m_session.reset();
-    if (m_legacy) {
-        wipe(m_legacy->key);
-    }
     m_legacy.reset();
+    m_ev1.reset();
 }
 
 Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
@@ -310,6 +319,9 @@ Res<Bytes> Desfire::run(const Command& c) {
         // Selecting an application ends any session (datasheet §10.2.1).
         resetSession();
     }
+    if (m_ev1) {
+        return runEv1(c);
+    }
     if (!m_session) {
         Bytes body = c.header;
         append(body, c.data);
@@ -377,6 +389,46 @@ Res<Bytes> Desfire::run(const Command& c) {
 
 // --- Authentication (AN12343 §6.4, AN12196 §4.2) ----------------------------------------
 
+Desfire::Handshake::~Handshake() {
+    wipe(rndA);
+    wipe(rndB);
+}
+
+Res<Desfire::Handshake>
+Desfire::handshake(std::uint8_t ins, ByteView body, std::size_t randomLength,
+                   std::size_t answerLength, const std::function<Bytes(ByteView)>& openChallenge,
+                   const std::function<Bytes(ByteView, ByteView)>& sealToken) {
+    bool more = false;
+    auto challenge = exchange(ins, body, more);
+    if (!challenge) {
+        return fail(challenge.error());
+    }
+    if (!more || challenge->size() != randomLength) {
+        return failure<Handshake>(ErrorCode::Malformed,
+                                  fmt::format("the card's challenge is {} bytes, not {}",
+                                              challenge->size(), randomLength));
+    }
+    Handshake h;
+    h.rndB = openChallenge(challenge.value());
+    h.rndA = randomBytes(randomLength);
+    Bytes token = h.rndA;
+    append(token, rotateLeft(h.rndB));
+    h.sent = sealToken(challenge.value(), token);
+    wipe(token);
+    auto answer = exchange(kInsAdditionalFrame, h.sent, more);
+    if (!answer) {
+        return fail(answer.error());
+    }
+    if (more || answer->size() != answerLength) {
+        return failure<Handshake>(ErrorCode::Malformed,
+                                  fmt::format("the card's authentication answer is {} bytes, "
+                                              "not {}",
+                                              answer->size(), answerLength));
+    }
+    h.answer = std::move(answer).value();
+    return h;
+}
+
 Res<Done> Desfire::authenticateEv2(bool first, std::uint8_t keyNo, ByteView key) {
     if (key.size() != 16) {
         return failure<Done>(ErrorCode::Malformed, "EV2 authentication takes an AES-128 key");
@@ -390,47 +442,25 @@ Res<Done> Desfire::authenticateEv2(bool first, std::uint8_t keyNo, ByteView key)
     const Bytes part1 = first ? Bytes{keyNo, 0x00} : Bytes{keyNo};
     std::optional<Ev2Session> previous = std::move(m_session);
     m_session.reset();
-    bool more = false;
-    auto encRndB = exchange(ins, part1, more);
-    if (!encRndB) {
-        return fail(encRndB.error());
-    }
-    if (!more || encRndB->size() != 16) {
-        return failure<Done>(ErrorCode::Malformed, "the card's challenge is not 16 bytes");
-    }
     const Bytes zeroIv(16, 0);
-    Bytes rndB = decryptCbc(KeyType::Aes128, key, zeroIv, encRndB.value());
-    Bytes rndA = randomBytes(16);
-    Bytes token = rndA;
-    append(token, rotateLeft(rndB));
-    auto answer =
-        exchange(kInsAdditionalFrame, encryptCbc(KeyType::Aes128, key, zeroIv, token), more);
-    wipe(token);
-    if (!answer) {
-        wipe(rndA);
-        wipe(rndB);
-        return fail(answer.error());
+    auto h = handshake(
+        ins, part1, 16, first ? 32 : 16,
+        [&](ByteView c) { return decryptCbc(KeyType::Aes128, key, zeroIv, c); },
+        [&](ByteView, ByteView token) { return encryptCbc(KeyType::Aes128, key, zeroIv, token); });
+    if (!h) {
+        return fail(h.error());
     }
-    const std::size_t expected = first ? 32 : 16;
-    if (more || answer->size() != expected) {
-        wipe(rndA);
-        wipe(rndB);
-        return failure<Done>(ErrorCode::Malformed,
-                             fmt::format("the card's authentication answer is {} bytes, not {}",
-                                         answer->size(), expected));
-    }
-    Bytes plain = decryptCbc(KeyType::Aes128, key, zeroIv, answer.value());
+    // First: TI || RndA' || PDcap2 || PCDcap2. NonFirst: RndA'.
+    Bytes plain = decryptCbc(KeyType::Aes128, key, zeroIv, h->answer);
     const std::size_t rndAAt = first ? 4 : 0;
-    const Bytes rotatedA = rotateLeft(rndA);
+    const Bytes rotatedA = rotateLeft(h->rndA);
     if (CRYPTO_memcmp(plain.data() + rndAAt, rotatedA.data(), 16) != 0) {
-        wipe(rndA);
-        wipe(rndB);
         wipe(plain);
         return failure<Done>(
             ErrorCode::IntegrityError,
             "the card did not prove it holds the key: wrong card or forged answer");
     }
-    Ev2SessionKeys keys = ev2SessionKeys(key, rndA, rndB);
+    Ev2SessionKeys keys = ev2SessionKeys(key, h->rndA, h->rndB);
     Ev2Session s;
     s.encKey = std::move(keys.enc);
     s.macKey = std::move(keys.mac);
@@ -442,12 +472,6 @@ Res<Done> Desfire::authenticateEv2(bool first, std::uint8_t keyNo, ByteView key)
         s.transactionId = previous->transactionId;
         s.counter = previous->counter;
     }
-    if (previous) {
-        wipe(previous->encKey);
-        wipe(previous->macKey);
-    }
-    wipe(rndA);
-    wipe(rndB);
     wipe(plain);
     m_session = std::move(s);
     return Done{};
@@ -515,6 +539,83 @@ Res<Done> Desfire::enableRandomUid() {
     return Done{};
 }
 
+// --- EV1: AuthenticateAES and CMAC secure messaging ---------------------------------------
+//
+// DESFire EV1 keeps one running IV per session, zero after authentication. Every command
+// (INS || header || data) is CMAC'd through it, the CMAC becoming the next IV; the 8-byte
+// CMAC is sent only after file data written in MAC mode. Every answer carries the first 8 bytes of
+// the CMAC over data || status, chained the same way. Facts from libfreefare
+// (mifare_desfire_crypto.c, mifare_cryto_preprocess_data / postprocess_data, AS_NEW).
+
+Res<Done> Desfire::authenticateAes(std::uint8_t keyNo, ByteView key) {
+    if (key.size() != 16) {
+        return failure<Done>(ErrorCode::Malformed, "AuthenticateAES takes an AES-128 key");
+    }
+    resetSession();
+    // The CBC chain runs through the whole exchange: the challenge's ciphertext is the IV of
+    // the host's answer, whose last block is the IV of the card's.
+    auto h = handshake(
+        0xAA, Bytes{keyNo}, 16, 16,
+        [&](ByteView c) { return decryptCbc(KeyType::Aes128, key, Bytes(16, 0), c); },
+        [&](ByteView c, ByteView token) { return encryptCbc(KeyType::Aes128, key, c, token); });
+    if (!h) {
+        return fail(h.error());
+    }
+    Bytes rotatedA = decryptCbc(KeyType::Aes128, key, ByteView(h->sent).last(16), h->answer);
+    const bool ok = CRYPTO_memcmp(rotatedA.data(), rotateLeft(h->rndA).data(), 16) == 0;
+    wipe(rotatedA);
+    if (!ok) {
+        return failure<Done>(
+            ErrorCode::IntegrityError,
+            "the card did not prove it holds the key: wrong card or forged answer");
+    }
+    m_ev1.emplace();
+    m_ev1->key = ev1AesSessionKey(h->rndA, h->rndB);
+    m_ev1->iv = Bytes(16, 0);
+    return Done{};
+}
+
+Res<Bytes> Desfire::runEv1(const Command& c) {
+    if (c.commandMode == CommMode::Full || c.responseMode == CommMode::Full) {
+        return failure<Bytes>(ErrorCode::Configuration,
+                              "FULL mode after AuthenticateAES (EV1) is not supported here: "
+                              "authenticate with AuthenticateEV2First");
+    }
+    Ev1Session& s = *m_ev1;
+    Bytes body = c.header;
+    append(body, c.data);
+    Bytes macInputCmd{c.ins};
+    append(macInputCmd, body);
+    s.iv = cmacChained(s.key, s.iv, macInputCmd);
+    // EV1 sends the CMAC only with file data written in MAC mode; management commands are
+    // CMAC'd into the chain but go plain (libfreefare: MDCM_MACED with MAC_COMMAND).
+    if (c.commandMode == CommMode::Mac && !c.data.empty()) {
+        append(body, ByteView(s.iv).first(8));
+    }
+    auto response = transceiveFrames(c.ins, body);
+    if (!response || !m_ev1) {
+        return response;
+    }
+    Bytes data = std::move(response).value();
+    if (data.size() < 8) {
+        resetSession();
+        return failure<Bytes>(ErrorCode::IntegrityError,
+                              "the card's answer lacks its CMAC: the session is closed");
+    }
+    const Bytes mac(data.end() - 8, data.end());
+    data.resize(data.size() - 8);
+    Bytes input = data;
+    input.push_back(static_cast<std::uint8_t>(Status::Ok));
+    s.iv = cmacChained(s.key, s.iv, input);
+    if (CRYPTO_memcmp(s.iv.data(), mac.data(), 8) != 0) {
+        resetSession();
+        return failure<Bytes>(ErrorCode::IntegrityError,
+                              "the CMAC of the card's answer does not match: the data were "
+                              "altered on the way, or this is not the card we authenticated");
+    }
+    return data;
+}
+
 // --- Legacy (DESFire EV0 "native") authentication and ChangeKey --------------------------
 //
 // The legacy scheme runs the block cipher in "send mode" (the host deciphers what it sends:
@@ -561,44 +662,25 @@ Res<Done> Desfire::authenticateLegacy(std::uint8_t keyNo, ByteView key) {
         return failure<Done>(ErrorCode::Malformed, "legacy authentication takes a 16-byte DES key");
     }
     resetSession();
-    bool more = false;
-    auto encRndB = exchange(0x0A, Bytes{keyNo}, more);
-    if (!encRndB) {
-        return fail(encRndB.error());
+    auto h = handshake(
+        0x0A, Bytes{keyNo}, 8, 8, [&](ByteView c) { return legacyReceive(key, c); },
+        [&](ByteView, ByteView token) { return legacySend(key, token); });
+    if (!h) {
+        return fail(h.error());
     }
-    if (!more || encRndB->size() != 8) {
-        return failure<Done>(ErrorCode::Malformed, "the card's legacy challenge is not 8 bytes");
-    }
-    Bytes rndB = legacyReceive(key, encRndB.value());
-    Bytes rndA = randomBytes(8);
-    Bytes token = rndA;
-    append(token, rotateLeft(rndB));
-    auto answer = exchange(kInsAdditionalFrame, legacySend(key, token), more);
-    wipe(token);
-    if (!answer || more || answer->size() != 8) {
-        wipe(rndA);
-        wipe(rndB);
-        if (!answer) {
-            return fail(answer.error());
-        }
-        return failure<Done>(ErrorCode::Malformed, "the card's legacy answer is not 8 bytes");
-    }
-    Bytes rotatedA = legacyReceive(key, answer.value());
-    const bool ok = CRYPTO_memcmp(rotatedA.data(), rotateLeft(rndA).data(), 8) == 0;
+    Bytes rotatedA = legacyReceive(key, h->answer);
+    const bool ok = CRYPTO_memcmp(rotatedA.data(), rotateLeft(h->rndA).data(), 8) == 0;
+    wipe(rotatedA);
     if (!ok) {
-        wipe(rndA);
-        wipe(rndB);
         return failure<Done>(
             ErrorCode::IntegrityError,
             "the card did not prove it holds the key: wrong card or forged answer");
     }
-    m_legacy = LegacySession{ev1DesSessionKey(KeyType::Des2K, rndA, rndB), keyNo};
-    // A single-DES key (equal halves) gives a single-DES session key: equal halves too.
-    if (std::equal(key.begin(), key.begin() + 8, key.begin() + 8)) {
-        std::copy(m_legacy->key.begin(), m_legacy->key.begin() + 8, m_legacy->key.begin() + 8);
-    }
-    wipe(rndA);
-    wipe(rndB);
+    // A key with equal halves is single DES to the card, and so is its session key.
+    m_legacy.emplace();
+    m_legacy->key = isSingleDesKey(key) ? ev1SingleDesSessionKey(h->rndA, h->rndB)
+                                        : ev1DesSessionKey(KeyType::Des2K, h->rndA, h->rndB);
+    m_legacy->keyNo = keyNo;
     return Done{};
 }
 
@@ -652,7 +734,7 @@ Res<Version> Desfire::getVersion() {
 }
 
 Res<Bytes> Desfire::getCardUid() {
-    if (!m_session) {
+    if (!m_session && !m_ev1) {
         return failure<Bytes>(ErrorCode::NotAuthenticated,
                               "GetCardUID needs an authenticated session");
     }

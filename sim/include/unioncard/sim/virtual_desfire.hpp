@@ -9,9 +9,10 @@
 //
 // What it implements:
 //  - PICC and application management: GetVersion (60), GetCardUID (51), GetApplicationIDs (6A),
-//    GetFileIDs (6F), GetKeySettings (45), GetKeyVersion (64), FreeMemory (6E), FormatPICC (FC),
-//    SelectApplication (5A), CreateApplication (CA), DeleteApplication (DA), ChangeKey (C4),
-//    ChangeKeySettings (54), SetConfiguration (5C, option 00 only).
+//    GetFileIDs (6F), GetFileSettings (F5, data files), GetKeySettings (45), GetKeyVersion (64),
+//    FreeMemory (6E), FormatPICC (FC), SelectApplication (5A), CreateApplication (CA),
+//    DeleteApplication (DA), ChangeKey (C4), ChangeKeySettings (54), SetConfiguration (5C, option
+//    00 only).
 //  - Standard (CD) and backup (CB) data files; ReadData (BD, and AD as its alias), WriteData
 //    (3D, and 8D as its alias), CommitTransaction (C7), AbortTransaction (A7).
 //  - Authentication: legacy Authenticate (0A, DES/2K3DES, D40 secure messaging), AuthenticateISO

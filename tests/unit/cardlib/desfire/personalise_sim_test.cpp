@@ -193,3 +193,49 @@ TEST_F(PersonaliseSim, MissingMasterKeyIsNamedBeforeTouchingTheCard) {
 
 } // namespace
 } // namespace unioncard::card::desfire
+
+namespace unioncard::card::desfire {
+namespace {
+
+// EV1 AuthenticateAES and its CMAC secure messaging against the virtual card: the way
+// libfreefare and older systems talk to DESFire.
+TEST(Ev1Sim, AuthenticateAesAndMacdFileRoundTrip) {
+    sim::VirtualDesfire card;
+    SimConnection reader(card);
+    Desfire d(reader);
+    const Bytes zero(16, 0);
+    ASSERT_TRUE(d.selectApplication(0).ok());
+    ASSERT_TRUE(d.authenticateLegacy(0, zero).ok());
+    ASSERT_TRUE(d.changeKeyLegacy(0x80, zero, 0).ok()) << "PICC master key becomes AES zero";
+    ASSERT_TRUE(d.authenticateAes(0, zero).ok());
+    const auto created = d.run(cmd::createApplication(0x000123, 0x0F, 2, KeyType::Aes128));
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    ASSERT_TRUE(d.selectApplication(0x000123).ok());
+    const auto auth = d.authenticateAes(0, zero);
+    ASSERT_TRUE(auth.ok()) << auth.error().message;
+    ASSERT_TRUE(d.run(cmd::createStdDataFile(1, CommMode::Mac, {0, 0, 0, 0}, 32)).ok());
+    const Bytes data{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    const auto w = d.writeData(1, 4, data, CommMode::Mac);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    const auto r = d.readData(1, 4, 10, CommMode::Mac);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, data);
+    const auto version = d.getKeyVersion(0);
+    ASSERT_TRUE(version.ok()) << version.error().message;
+    EXPECT_EQ(d.getCardUid().error().code, ErrorCode::Configuration) << "FULL needs EV2 here";
+}
+
+TEST(Ev1Sim, WrongAesKeyIsRefused) {
+    sim::VirtualDesfire card;
+    SimConnection reader(card);
+    Desfire d(reader);
+    const Bytes zero(16, 0);
+    ASSERT_TRUE(d.authenticateLegacy(0, zero).ok());
+    ASSERT_TRUE(d.changeKeyLegacy(0x80, zero, 0).ok());
+    const auto r = d.authenticateAes(0, Bytes(16, 1));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, Status::AuthenticationError);
+}
+
+} // namespace
+} // namespace unioncard::card::desfire

@@ -49,6 +49,12 @@ struct CmacSubkeys {
 };
 CmacSubkeys cmacSubkeysAes128(ByteView key);
 
+/// EV1 secure messaging's AES CMAC, whose CBC chain starts from the session's running IV
+/// instead of zero (libfreefare `cmac`, DESFire EV1): the subkey tweak of SP 800-38B on the
+/// last block, then AES-CBC under `iv` through OpenSSL. Returns the full 16 bytes, which are
+/// also the next IV.
+Bytes cmacChained(ByteView key, ByteView iv, ByteView data);
+
 /// ISO/IEC 9797-1 padding method 2: 0x80 then zeros to a whole block (always adds).
 Bytes padIso9797M2(ByteView data, std::size_t block);
 /// CRC32 as DESFire EV1 uses it (JAMCRC: CRC-32/ISO-HDLC without the final inversion).

@@ -14,6 +14,7 @@
 #include <unioncard/card/transport.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -166,6 +167,11 @@ public:
     /// the PICC master key, `keyNo` carries 0x80). Ends the session.
     Res<Done> changeKeyLegacy(std::uint8_t keyNo, ByteView newAesKey, std::uint8_t newVersion);
 
+    /// EV1 AuthenticateAES (0xAA): a session with EV1 secure messaging (CMAC chained through
+    /// the session IV on every command and response). cardlib supports its plain and MAC modes;
+    /// FULL mode and ChangeKey need EV2 here (the union's profile uses EV2 only).
+    Res<Done> authenticateAes(std::uint8_t keyNo, ByteView key);
+
     /// AuthenticateEV2First (AN12343 §6.4): a new transaction; the command counter restarts.
     Res<Done> authenticateEv2First(std::uint8_t keyNo, ByteView key);
     /// AuthenticateEV2NonFirst: a new key in the same transaction (TI and counter kept).
@@ -178,7 +184,9 @@ public:
     /// SetConfiguration option 00: random UID on (irreversible on a real card).
     Res<Done> enableRandomUid();
 
-    bool authenticated() const { return m_session.has_value() || m_legacy.has_value(); }
+    bool authenticated() const {
+        return m_session.has_value() || m_legacy.has_value() || m_ev1.has_value();
+    }
     /// Forgets the session (as the card does after an error).
     void resetSession();
 
@@ -193,21 +201,47 @@ private:
         Bytes transactionId; // 4 bytes
         std::uint16_t counter = 0;
         std::uint8_t keyNo = 0;
+        ~Ev2Session(); // wipes the keys
     };
 
     Res<Bytes> exchange(std::uint8_t ins, ByteView body, bool& more);
     Res<Bytes> transceiveFrames(std::uint8_t ins, ByteView body);
     Res<Done> authenticateEv2(bool first, std::uint8_t keyNo, ByteView key);
+
+    /// What one run of the challenge-response all authentications share leaves behind; the
+    /// random numbers are wiped when it goes.
+    struct Handshake {
+        Bytes rndA;
+        Bytes rndB;
+        Bytes sent;   ///< the host's enciphered RndA || RndB'
+        Bytes answer; ///< the card's enciphered proof
+        ~Handshake();
+    };
+    /// The card sends E(RndB) for `ins` + `body`; the host answers with RndA || RndB' sealed
+    /// by the scheme's cipher mode and receives `answerLength` bytes of proof.
+    Res<Handshake> handshake(std::uint8_t ins, ByteView body, std::size_t randomLength,
+                             std::size_t answerLength,
+                             const std::function<Bytes(ByteView)>& openChallenge,
+                             const std::function<Bytes(ByteView, ByteView)>& sealToken);
     Bytes commandMac(const Ev2Session& s, std::uint8_t ins, ByteView headerAndData) const;
 
     struct LegacySession {
         Bytes key; // 16 bytes, 2K3DES (a single-DES key has equal halves)
         std::uint8_t keyNo = 0;
+        ~LegacySession(); // wipes the key
     };
+
+    struct Ev1Session {
+        Bytes key;     // the AES session key
+        Bytes iv;      // the running CMAC chain, 16 bytes
+        ~Ev1Session(); // wipes the key and the chain
+    };
+    Res<Bytes> runEv1(const Command& command);
 
     CardConnection& m_connection;
     std::optional<Ev2Session> m_session;
     std::optional<LegacySession> m_legacy;
+    std::optional<Ev1Session> m_ev1;
     std::size_t m_apdus = 0;
 };
 
