@@ -569,9 +569,10 @@ Res<Done> Desfire::authenticateAes(std::uint8_t keyNo, ByteView key) {
             ErrorCode::IntegrityError,
             "the card did not prove it holds the key: wrong card or forged answer");
     }
-    m_ev1.emplace();
-    m_ev1->key = ev1AesSessionKey(h->rndA, h->rndB);
-    m_ev1->iv = Bytes(16, 0);
+    Ev1Session session;
+    session.key = ev1AesSessionKey(h->rndA, h->rndB);
+    session.iv = Bytes(16, 0);
+    m_ev1 = std::move(session);
     return Done{};
 }
 
@@ -677,10 +678,13 @@ Res<Done> Desfire::authenticateLegacy(std::uint8_t keyNo, ByteView key) {
             "the card did not prove it holds the key: wrong card or forged answer");
     }
     // A key with equal halves is single DES to the card, and so is its session key.
-    m_legacy.emplace();
-    m_legacy->key = isSingleDesKey(key) ? ev1SingleDesSessionKey(h->rndA, h->rndB)
-                                        : ev1DesSessionKey(KeyType::Des2K, h->rndA, h->rndB);
-    m_legacy->keyNo = keyNo;
+    // (Built here and assigned: clang decides optional<LegacySession>'s traits inside the class
+    // definition, before the member initialisers are known, and then refuses emplace().)
+    LegacySession session;
+    session.key = isSingleDesKey(key) ? ev1SingleDesSessionKey(h->rndA, h->rndB)
+                                      : ev1DesSessionKey(KeyType::Des2K, h->rndA, h->rndB);
+    session.keyNo = keyNo;
+    m_legacy = std::move(session);
     return Done{};
 }
 
