@@ -15,6 +15,7 @@
 #include <unioncard/card/trust_list.hpp>
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -299,6 +300,9 @@ int personaliseCommand(const Options& o, const CardArgs& a) {
 
 int readCommand(const Options& o, const CardArgs& a) {
     std::optional<TrustList> trust;
+    if (a.trustList.empty() && !a.rootFingerprint.empty()) {
+        return refuse(o, kUsage, "--root-fingerprint pins the root of a --trust-list: give both");
+    }
     if (!a.trustList.empty()) {
         std::optional<Bytes> pin;
         if (!a.rootFingerprint.empty() && !(pin = parseFingerprint(a.rootFingerprint))) {
@@ -349,10 +353,18 @@ int readCommand(const Options& o, const CardArgs& a) {
     const auto v = verifyRecord(read->record, *trust, today(), schemeOf(o));
     std::string verdict(toString(v.verdict));
     std::string reason = v.reason;
-    if (v.verdict == Verdict::Valid && v.record && v.record->chipUid &&
-        *v.record->chipUid != read->uid) {
+    // A chip's record must name this chip: a record of a virtual card (no UID) or of another
+    // chip, copied onto a chip that answers the union's keys, is not this card's.
+    if (v.verdict == Verdict::Valid && v.record &&
+        (!v.record->chipUid || *v.record->chipUid != read->uid)) {
         verdict = "chip_auth_failed";
-        reason = "the record belongs to the chip " + toHex(*v.record->chipUid) + ", not this one";
+        reason = v.record->chipUid ? "the record belongs to the chip " + toHex(*v.record->chipUid) +
+                                         ", not this one"
+                                   : "the record names no chip: it is not this card's";
+    }
+    result["root_pinned"] = !a.rootFingerprint.empty();
+    if (a.rootFingerprint.empty()) {
+        reason += " (trust list root not pinned: pass --root-fingerprint)";
     }
     result["verdict"] = verdict;
     result["reason"] = reason;
@@ -402,6 +414,7 @@ int formatCommand(const Options& o, const CardArgs& a) {
     if (r) {
         r = card.authenticateEv2First(0, key.value());
     }
+    OPENSSL_cleanse(key->data(), key->size());
     if (r) {
         r = card.formatPicc();
     }

@@ -178,7 +178,8 @@ int numberCommand(const Options& o, const std::string& action, const std::string
 // keys
 
 int initRoot(const Options& o, const fs::path& out, const std::string& name, int years) {
-    if (fs::exists(out / kRootKeyFile)) {
+    std::error_code ec;
+    if (fs::exists(out / kRootKeyFile, ec)) {
         return refuse(o, kDoesNotHold,
                       fmt::format("{} already holds a root key; it is not replaced", out.string()));
     }
@@ -208,7 +209,8 @@ int issueStation(const Options& o, const fs::path& rootDir, const std::string& s
             o, kUsage,
             fmt::format("'{}' is not a station id: use 1 to 32 of a-z, 0-9 and '-'", stationId));
     }
-    if (fs::exists(out / kStationKeyFile)) {
+    std::error_code ec;
+    if (fs::exists(out / kStationKeyFile, ec)) {
         return refuse(
             o, kDoesNotHold,
             fmt::format("{} already holds a station key; it is not replaced", out.string()));
@@ -525,6 +527,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         app.exit(e);
         return kUsage;
+    } catch (const std::exception& e) {
+        // A bug or an environment failure below the commands' own checks: say so, never abort.
+        return refuse(o, kDoesNotHold, std::string("internal error: ") + e.what());
     }
     return status;
 }

@@ -126,6 +126,11 @@ std::optional<std::string> checkRecord(const CardRecord& r) {
         return fmt::format("the card expires ({}) before it is issued ({})", formatDate(r.expires),
                            formatDate(r.issued));
     }
+    if (r.expires - r.issued > kMaxRecordLifetime) {
+        return fmt::format("a card is valid for at most {} days, not {} ({} to {})",
+                           kMaxRecordLifetime.count(), (r.expires - r.issued).count(),
+                           formatDate(r.issued), formatDate(r.expires));
+    }
     if (r.chipUid && r.chipUid->size() != 4 && r.chipUid->size() != 7 && r.chipUid->size() != 10) {
         return fmt::format("a chip UID is 4, 7 or 10 bytes, not {}", r.chipUid->size());
     }
@@ -275,7 +280,9 @@ Result<Bytes, std::string> signRecord(const StationSigner& signer, const CardRec
                                   record.stationId, signer.certificate.commonName())));
     }
     const Seconds when = checkTimeOn(record.issued, signer.certificate);
-    if (when < signer.certificate.notBefore() || when > signer.certificate.notAfter()) {
+    // OpenSSL takes a certificate to have ended at its notAfter instant: so does the signer,
+    // or a station would sign on its last day records that every verifier refuses.
+    if (when < signer.certificate.notBefore() || when >= signer.certificate.notAfter()) {
         return R(fail(fmt::format("the station certificate is not valid on the issue date {}",
                                   formatDate(record.issued))));
     }

@@ -251,6 +251,7 @@ Result<Value, std::string> decodeItem(std::span<const std::uint8_t> input, Decod
     std::vector<Frame> stack;
     std::size_t offset = 0;
     std::size_t itemStart = 0; // where the item being completed began (for map keys)
+    std::size_t items = 0;
 
     // Places a finished item into its parent; returns the root when the tree is complete.
     auto place = [&](Value v, std::size_t start) -> std::optional<std::string> {
@@ -353,6 +354,10 @@ Result<Value, std::string> decodeItem(std::span<const std::uint8_t> input, Decod
                 fail(fmt::format("the item at offset {} is not in its shortest form", offset)));
         }
         offset += r.read;
+        if (++items > limits.maxItems) {
+            return R(
+                fail(fmt::format("more than {} items, at offset {}", limits.maxItems, itemStart)));
+        }
         const std::size_t left = input.size() - offset;
 
         std::optional<Value> complete;

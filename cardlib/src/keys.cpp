@@ -313,7 +313,15 @@ std::optional<KeyError> PrivateKey::save(const std::filesystem::path& file,
 Result<PrivateKey, KeyError> PrivateKey::fromEncryptedPem(std::string_view pem,
                                                           const Secret& passphrase) {
     // A key at rest is always encrypted: a plain "PRIVATE KEY" block is refused, not used.
-    if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos) {
+    // ... and it must be the file's only block: PEM_read_bio_PrivateKey reads the first key
+    // block it finds, so a plain key placed before an encrypted one would slip through.
+    std::size_t blocks = 0;
+    for (auto at = pem.find("-----BEGIN "); at != std::string_view::npos;
+         at = pem.find("-----BEGIN ", at + 1)) {
+        ++blocks;
+    }
+    if (blocks != 1 ||
+        pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos) {
         return failure<PrivateKey>(KeyErrorCode::Damaged,
                                    "the key file holds no encrypted private key (unencrypted "
                                    "keys are refused)");

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <unioncard/card/card_record.hpp>
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/cose.hpp>
 #include <unioncard/card/trust_list.hpp>
@@ -24,6 +25,8 @@ constexpr std::uint64_t kTagEpochSeconds = 1; // RFC 8949 §3.4.2
 constexpr std::size_t kMaxCertificateSize = 4096;
 
 std::optional<std::string> checkStation(const Certificate& station, const Certificate& root) {
+    // (A station whose certificate ended more than a record's lifetime ago can have issued no
+    // record still valid; TrustList::build refuses it, so that a leaked old key mints nothing.)
     if (!station.isRecordSigner()) {
         return fmt::format("certificate '{}' is not a card record signing certificate",
                            station.commonName());
@@ -53,6 +56,12 @@ Result<Bytes, KeyError> TrustList::build(const PrivateKey& rootKey, const Certif
     for (const auto& station : stations) {
         if (auto problem = checkStation(station, root)) {
             return fail(KeyError{KeyErrorCode::Invalid, *problem});
+        }
+        if (station.notAfter() + kMaxRecordLifetime < issuedAt) {
+            return fail(KeyError{KeyErrorCode::Invalid,
+                                 fmt::format("station '{}' ended more than a record's lifetime "
+                                             "ago: every card it issued has expired, leave it out",
+                                             station.commonName())});
         }
         Bytes kid = station.keyId();
         if (std::find(kids.begin(), kids.end(), kid) != kids.end()) {

@@ -70,14 +70,23 @@ private:
     std::exit(1);
 }
 
-Bytes signedRecord() {
+// A station's signer, and a record for the chip with this UID.
+struct Station {
+    StationSigner signer;
+    static Station make() {
+        using namespace std::chrono;
+        const Seconds from{sys_days{year{2025} / 1 / 1}};
+        auto rootKey = PrivateKey::generate();
+        auto root = makeRootCertificate(*rootKey, "Bench root", {from, from + years{20}});
+        auto key = PrivateKey::generate();
+        auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-bench",
+                                            {from, from + years{5}});
+        return {{*key, *cert}};
+    }
+};
+
+Bytes signedRecord(const Station& station, const Bytes& uid) {
     using namespace std::chrono;
-    const Seconds from{sys_days{year{2025} / 1 / 1}};
-    auto rootKey = PrivateKey::generate();
-    auto root = makeRootCertificate(*rootKey, "Bench root", {from, from + years{20}});
-    auto key = PrivateKey::generate();
-    auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-bench",
-                                        {from, from + years{5}});
     CardRecord r{*CardNumber::compose(23, 1234),
                  "M-23-0004711",
                  23,
@@ -85,9 +94,9 @@ Bytes signedRecord() {
                  1,
                  sys_days{year{2026} / 11 / 22},
                  sys_days{year{2031} / 11 / 30},
-                 Bytes(7, 0x04),
+                 uid,
                  "st-bench"};
-    auto bytes = signRecord({*key, *cert}, r);
+    auto bytes = signRecord(station.signer, r);
     if (!bytes) {
         die(bytes.error());
     }
@@ -124,7 +133,8 @@ int main(int argc, char** argv) {
     }
     const MasterKeys keys = MasterKeys::generate(profile->roles());
     const MasterKeys readKey = std::move(keys.only({"record-read"}).value());
-    const Bytes record = signedRecord();
+    const Station station = Station::make();
+    std::size_t recordSize = 0;
     Tally pers{"personalise + read-back"};
     Tally read{"verifier read"};
     const auto scratch = std::filesystem::temp_directory_path() / "unioncard-desfire-bench";
@@ -153,6 +163,19 @@ int main(int argc, char** argv) {
         } else {
             connection = std::make_unique<SimConnection>(card);
         }
+        Bytes uid;
+        if (overPcsc) {
+            auto read = pcsc::readUid(*connection);
+            if (!read) {
+                die(read.error().message);
+            }
+            uid = std::move(read).value();
+        } else {
+            const auto real = card.realUid();
+            uid.assign(real.begin(), real.end());
+        }
+        const Bytes record = signedRecord(station, uid);
+        recordSize = record.size();
         Desfire d(*connection);
         double w = wallMs(), u = cpuMs();
         auto report = personalise(d, *profile, keys, record);
@@ -188,7 +211,7 @@ int main(int argc, char** argv) {
     std::printf("DESFire EV2, %s, %zu-byte signed record in a 256-byte backup file\n",
                 overPcsc ? ("pcscd + vpcd, reader \"" + reader + "\"").c_str()
                          : "virtual card in process",
-                record.size());
+                recordSize);
     pers.print();
     read.print();
     std::filesystem::remove_all(scratch);

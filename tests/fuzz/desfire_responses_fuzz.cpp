@@ -4,7 +4,9 @@
 // client must refuse what breaks the protocol with an error value: no crash, no hang, no read
 // out of bounds, and never a "success" built from a forged answer.
 
+#include <unioncard/card/card_record.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/card/keys.hpp>
 #include <unioncard/card/transport.hpp>
 
 #include <cstdlib>
@@ -17,8 +19,14 @@ namespace {
 // Each response: one length byte, then that many bytes (the last two are the status word).
 class FuzzedCard : public CardConnection {
 public:
-    FuzzedCard(const std::uint8_t* data, std::size_t size) : m_data(data), m_size(size) {}
+    /// `scripted` answers come first (a real GetVersion, so personalisation gets past the UID
+    /// and into the protocol), then the fuzz input's.
+    FuzzedCard(const std::uint8_t* data, std::size_t size, std::vector<Bytes> scripted = {})
+        : m_data(data), m_size(size), m_scripted(std::move(scripted)) {}
     unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t>) override {
+        if (m_next < m_scripted.size()) {
+            return m_scripted[m_next++];
+        }
         if (m_at >= m_size) {
             return unioncard::fail(Fault{FaultCode::CardRemoved, "out of fuzz input"});
         }
@@ -35,7 +43,41 @@ private:
     const std::uint8_t* m_data;
     std::size_t m_size;
     std::size_t m_at = 0;
+    std::vector<Bytes> m_scripted;
+    std::size_t m_next = 0;
 };
+
+// GetVersion of a DESFire EV2 (three frames) with this UID.
+const Bytes kUid{0x04, 0x78, 0x2E, 0x21, 0x80, 0x1D, 0x80};
+std::vector<Bytes> getVersionFrames() {
+    Bytes third = kUid;
+    third.insert(third.end(), {0xBA, 0x44, 0x63, 0xC1, 0x20, 0x29, 0x18, 0x91, 0x00});
+    return {{0x04, 0x01, 0x01, 0x12, 0x00, 0x1A, 0x05, 0x91, 0xAF},
+            {0x04, 0x01, 0x01, 0x02, 0x01, 0x1A, 0x05, 0x91, 0xAF},
+            third};
+}
+
+// A record signed for kUid by a station made at start-up.
+const Bytes& recordForUid() {
+    static const Bytes record = [] {
+        using namespace std::chrono;
+        const Seconds from{sys_days{year{2025} / 1 / 1}};
+        auto rootKey = PrivateKey::generate();
+        auto root = makeRootCertificate(*rootKey, "Fuzz root", {from, from + years{20}});
+        auto key = PrivateKey::generate();
+        auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-fuzz",
+                                            {from, from + years{5}});
+        CardRecord r{
+            *CardNumber::compose(23, 1234), "M-1", 23,       1, 1, sys_days{year{2026} / 11 / 22},
+            sys_days{year{2029} / 11 / 22}, kUid,  "st-fuzz"};
+        auto bytes = signRecord({*key, *cert}, r);
+        if (!bytes) {
+            std::abort();
+        }
+        return *bytes;
+    }();
+    return record;
+}
 
 const Profile& profile() {
     static const Profile p = [] {
@@ -84,9 +126,9 @@ system_identifier = "554E494F4E43415244"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const MasterKeys keys = MasterKeys::generate(profile().roles());
-    const Bytes record(150, 0xD2);
+    const Bytes& record = recordForUid();
     {
-        FuzzedCard card(data, size);
+        FuzzedCard card(data, size, getVersionFrames());
         Desfire d(card);
         // Random answers cannot forge the card's proof of the (random) keys: success would mean
         // the client accepted an authentication it did not check.

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
 MAX_RECORD_SIZE = 256
+MAX_LIFETIME_DAYS = 3653  # expiry at most ten years (3653 days) after issue
 COSE_SIGN1_TAG = 18
 HDR_ALG = 1
 HDR_KID = 4
@@ -339,6 +340,8 @@ def parse_payload(payload):
         raise NotUnionCard("issued/expires are not tag-100 day counts (RFC 8943)")
     if issued_n > expires_n:
         raise NotUnionCard("issued is after expires")
+    if expires_n - issued_n > MAX_LIFETIME_DAYS:
+        raise NotUnionCard(f"valid for {expires_n - issued_n} days, more than {MAX_LIFETIME_DAYS}")
     issued, expires = day_to_date(issued_n, "issued"), day_to_date(expires_n, "expires")
 
     chip = m.get(9)

@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     largest.sequence = 255;
     largest.chipUid = Bytes(10, 0xEE);
     largest.issued = sys_days{year{2026} / December / 31};
-    largest.expires = sys_days{year{2099} / December / 31};
+    largest.expires = largest.issued + kMaxRecordLifetime;
     emit("valid-largest", "every field at its largest: the record's upper size bound", longId,
          largest, onDay, Verdict::Valid);
     emit("valid-on-expiry-day", "checked on its expiry date: still valid that day", st, plain,
@@ -292,6 +292,15 @@ int main(int argc, char** argv) {
         w.write("non-canonical-payload",
                 "validly signed, but an integer is not in its shortest form", json::object(),
                 payload, signRaw(st, payload), st.cert, onDay, Verdict::NotUnionCard);
+    }
+    {
+        // Validly signed, but valid for a day longer than a record may be.
+        CardRecord r = plain;
+        r.expires = r.issued + kMaxRecordLifetime + days{1};
+        const Bytes payload = encodePayload(r);
+        w.write("lifetime-too-long", "validly signed, but valid for longer than ten years",
+                json::object(), payload, signRaw(st, payload), st.cert, onDay,
+                Verdict::NotUnionCard);
     }
     {
         // A signed payload whose card number fails its check digit.

@@ -238,6 +238,13 @@ void Desfire::resetSession() {
 }
 
 Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
+    if (body.size() > 255) {
+        // Short APDUs only (ISO/IEC 7816-4 §5.1): commands split their data before this point.
+        return failure<Bytes>(ErrorCode::Malformed,
+                              fmt::format("command {:02X} has {} bytes of data, more than a short "
+                                          "APDU carries",
+                                          ins, body.size()));
+    }
     Bytes apdu{kWrapCla, ins, 0x00, 0x00};
     if (!body.empty()) {
         apdu.push_back(static_cast<std::uint8_t>(body.size()));
@@ -254,6 +261,7 @@ Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
     }
     Bytes& r = response.value();
     if (r.size() < 2) {
+        resetSession();
         return failure<Bytes>(ErrorCode::Malformed,
                               fmt::format("the card's answer to command {:02X} is {} bytes, "
                                           "shorter than a status word",

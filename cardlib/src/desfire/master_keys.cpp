@@ -130,14 +130,13 @@ std::optional<KeyError> MasterKeys::save(const std::filesystem::path& file,
     auto key = deriveKey(passphrase, salt, kN, kR, kP);
     Bytes ciphertext;
     Bytes tag;
-    const Bytes in(text.begin(), text.end());
+    Bytes in(text.begin(), text.end());
     OPENSSL_cleanse(text.data(), text.size());
     const bool ok = key && gcm(true, *key, iv, aad, in, ciphertext, tag);
     if (key) {
         OPENSSL_cleanse(key->data(), key->size());
     }
-    Bytes wipeIn = in;
-    OPENSSL_cleanse(wipeIn.data(), wipeIn.size());
+    OPENSSL_cleanse(in.data(), in.size());
     if (!ok) {
         return keyError(KeyErrorCode::Crypto, "cannot encrypt the master keys");
     }
@@ -167,18 +166,29 @@ Result<MasterKeys, KeyError> MasterKeys::load(const std::filesystem::path& file,
     }
     const std::string aad = envelope["header"].get<std::string>();
     const auto header = nlohmann::json::parse(aad, nullptr, false);
-    if (header.is_discarded() || !header.is_object() || header.value("format", "") != kFormat ||
-        header.value("version", 0) != 1 || header.value("kdf", "") != "scrypt" ||
-        header.value("cipher", "") != "aes-256-gcm") {
+    // The header is read before the tag can vouch for it: every field is checked for its type,
+    // since nlohmann's value() throws on a mismatch.
+    auto text = [&](const char* k) -> std::string {
+        return header.is_object() && header.contains(k) && header[k].is_string()
+                   ? header[k].get<std::string>()
+                   : std::string();
+    };
+    auto number = [&](const char* k) -> std::uint64_t {
+        return header.is_object() && header.contains(k) && header[k].is_number_unsigned()
+                   ? header[k].get<std::uint64_t>()
+                   : 0;
+    };
+    if (header.is_discarded() || !header.is_object() || text("format") != kFormat ||
+        number("version") != 1 || text("kdf") != "scrypt" || text("cipher") != "aes-256-gcm") {
         return damaged("not a version 1 master key file");
     }
-    const auto salt = fromHex(header.value("salt", ""));
-    const auto iv = fromHex(header.value("iv", ""));
+    const auto salt = fromHex(text("salt"));
+    const auto iv = fromHex(text("iv"));
     const auto ciphertext = fromHex(envelope["ciphertext"].get<std::string>());
     auto tag = fromHex(envelope["tag"].get<std::string>());
-    const std::uint64_t n = header.value("n", std::uint64_t{0});
-    const std::uint64_t r = header.value("r", std::uint64_t{0});
-    const std::uint64_t p = header.value("p", std::uint64_t{0});
+    const std::uint64_t n = number("n");
+    const std::uint64_t r = number("r");
+    const std::uint64_t p = number("p");
     // Bound the KDF's cost so a crafted file cannot make loading take minutes or gigabytes.
     if (!salt || !iv || iv->size() != 12 || !ciphertext || !tag || tag->size() != 16 || n < 2 ||
         n > (1u << 20) || (n & (n - 1)) != 0 || r == 0 || r > 16 || p == 0 || p > 4) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <unioncard/card/card_record.hpp>
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
 
@@ -142,9 +143,33 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
                                 fmt::format("the key store has no '{}' master key", role)));
         }
     }
+    if (profile.randomUid) {
+        // The keys are diversified from the UID, which GetVersion stops telling once random UID
+        // is on; reading it needs a GetCardUID flow not built yet (threat-model.md, "The chip").
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("profile {} switches random UID on, which this version "
+                                        "cannot read cards back from",
+                                        profile.name)));
+    }
     auto uid = uidOf(card);
     if (!uid) {
         return fail(uid.error());
+    }
+    // The record must be bound to this chip: one signed for another card, or for none, would
+    // be written and then refused by every verifier.
+    {
+        auto view = inspectRecord(record);
+        if (!view || !view->record) {
+            return fail(
+                problem(ErrorCode::Configuration, "the record to write is not a card record"));
+        }
+        const auto& bound = view->record.value().chipUid;
+        if (!bound || *bound != uid.value()) {
+            return fail(problem(ErrorCode::WrongCard,
+                                fmt::format("the record is bound to chip {}, but this card is {}",
+                                            bound ? toHex(*bound) : std::string("none"),
+                                            toHex(uid.value()))));
+        }
     }
 
     // 1. The card level: prove the card is blank, then give it its own master key (AES).
@@ -156,7 +181,9 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
     if (!apps->empty()) {
         return fail(problem(
             ErrorCode::WrongCard,
-            fmt::format("the card is not blank: it holds {} application(s)", apps->size())));
+            fmt::format("the card is not blank: it holds {} application(s); a union card can be "
+                        "erased with `unioncard card format --uid {}`",
+                        apps->size(), toHex(uid.value()))));
     }
     auto piccKey = cardKey(profile, keys, profile.piccMasterRole, uid.value());
     if (!piccKey) {
@@ -185,9 +212,6 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
                                                   static_cast<std::uint8_t>(profile.keys.size()),
                                                   KeyType::Aes128)),
                   "creating the union application");
-    if (profile.randomUid) {
-        UNIONCARD_TRY(card.enableRandomUid(), "switching on the random UID");
-    }
     UNIONCARD_TRY(card.run(cmd::changeKeySettings(profile.piccKeySettings)),
                   "setting the card level's key settings");
 

@@ -48,7 +48,11 @@ check "export the read key" 0 "$bin" keys export-card-keys --keys station-card-k
     --roles record-read --out verifier-card-keys.json
 fp=$(openssl x509 -in root/root-cert.pem -noout -fingerprint -sha256 | cut -d= -f2)
 
-# A blank card on the station's desk reader.
+# A blank card on the station's desk reader. A copy of its blank image, taken now, is the
+# forger's clone chip later: a blank chip answering with the same UID.
+lab_do insert "Station desk" "$work/member.card"
+lab_do remove "Station desk"
+cp "$work/member.card" "$work/clone.card"
 lab_do insert "Station desk" "$work/member.card"
 check "readers" 0 "$bin" card readers
 expect_text "readers lists the desk reader with its card" out.txt "Station desk 00 00  card present"
@@ -90,7 +94,8 @@ check "foreign keys: chip_auth_failed" 1 "$bin" --json card read --reader Verifi
 [ "$(json_field out.txt verdict)" = chip_auth_failed ] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: foreign keys verdict"; cat out.txt; }
 
-# A clone: the same record on a blank chip the forger personalised with keys of their own.
+# A clone: the same record on a blank chip with the same UID, which the forger personalised
+# with keys of their own (they do not have the union's).
 lab_do insert "Printer encoder" "$work/clone.card"
 check "forger personalises a clone" 0 "$bin" card personalise --reader "Printer encoder" \
     --keys other-card-keys.json --record record.cose

@@ -69,8 +69,14 @@ protected:
     MasterKeys keys = MasterKeys::generate(profile.roles());
     card::testing::Signing signing;
     StationSigner station = signing.station("st-23-01");
-    Bytes record =
-        card::testing::take(signRecord(station, card::testing::Signing::record("st-23-01")));
+    // A record bound to the chip on the other end of `connection`, as a station signs it.
+    Bytes recordFor(CardConnection& connection) {
+        auto uid = pcsc::readUid(connection);
+        EXPECT_TRUE(uid.ok());
+        auto fields = card::testing::Signing::record("st-23-01");
+        fields.chipUid = uid.ok() ? uid.value() : Bytes{};
+        return card::testing::take(signRecord(station, fields));
+    }
 
     void SetUp() override {
         std::filesystem::create_directories(image.parent_path());
@@ -90,7 +96,7 @@ TEST_F(CardFaults, CardPulledBetweenTheRecordsTwoWritesKeepsNoHalfRecord) {
         auto c = connect("Verifier");
         ASSERT_NE(c, nullptr);
         Desfire d(*c);
-        const auto r = personalise(d, profile, keys, record);
+        const auto r = personalise(d, profile, keys, recordFor(*c));
         ASSERT_TRUE(r.ok()) << r.error().message;
         lab("remove Verifier");
         // The record's two WriteData commands and the commit come just before the read-back:
@@ -98,7 +104,10 @@ TEST_F(CardFaults, CardPulledBetweenTheRecordsTwoWritesKeepsNoHalfRecord) {
         firstWrite = r->apdus - r->readBackApdus - 3;
     }
     {
-        auto c = std::make_unique<PullingConnection>(connect("Printer encoder"), "Printer encoder",
+        auto inner = connect("Printer encoder");
+        ASSERT_NE(inner, nullptr);
+        const Bytes record = recordFor(*inner);
+        auto c = std::make_unique<PullingConnection>(std::move(inner), "Printer encoder",
                                                      firstWrite + 1);
         Desfire d(*c);
         const auto r = personalise(d, profile, keys, record);

@@ -21,6 +21,10 @@ namespace unioncard::card {
 /// The record must fit the 256-byte data file on the chip.
 inline constexpr std::size_t kMaxRecordSize = 256;
 inline constexpr std::uint64_t kRecordVersion = 1;
+/// The longest a record may be valid: expiry at most 3653 days (ten years) after issue. It
+/// bounds what a station key can still mint once its certificate has ended, since a record
+/// must be issued while the certificate was valid.
+inline constexpr std::chrono::days kMaxRecordLifetime{3653};
 
 /// Payload keys (docs/card-format.md §Payload).
 namespace record_key {

@@ -64,6 +64,9 @@ Bytes encode(const Value& value);
 
 struct DecodeLimits {
     std::size_t maxDepth = 8;
+    /// Items in all (each costs far more memory decoded than its one byte of input): a trust
+    /// list of a few thousand certificates stays far below, a flood of tiny items does not.
+    std::size_t maxItems = 65536;
 };
 
 /// Decodes exactly one item that must fill the input. Never throws; every refusal says what

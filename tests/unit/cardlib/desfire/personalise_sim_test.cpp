@@ -60,6 +60,12 @@ protected:
     }();
 
     MasterKeys verifierKeys() const { return card::testing::take(keys.only({"record-read"})); }
+    // Another virtual card answering with this card's UID (the record is bound to it).
+    sim::VirtualDesfire::Options sameUid() const {
+        sim::VirtualDesfire::Options o;
+        o.uid = card.realUid();
+        return o;
+    }
 };
 
 TEST_F(PersonaliseSim, BlankCardIsPersonalisedAndReadBack) {
@@ -121,9 +127,10 @@ TEST_F(PersonaliseSim, CloneOnAnotherChipFailsTheRead) {
         Desfire d(reader);
         ASSERT_TRUE(personalise(d, profile, keys, record).ok());
     }
-    // The forger copies the record, byte for byte, onto a blank chip of their own, with the
-    // same application and keys of their own choosing: they do not have the union's.
-    sim::VirtualDesfire clone;
+    // The forger copies the record, byte for byte, onto a blank chip of their own that even
+    // answers with the victim's UID, with the same application and keys of their own choosing:
+    // they do not have the union's.
+    sim::VirtualDesfire clone(sameUid());
     SimConnection forger(clone);
     Desfire f(forger);
     const auto forgerKeys = MasterKeys::generate(profile.roles());
@@ -140,7 +147,7 @@ TEST_F(PersonaliseSim, CardPulledAtAnyPointIsNeverHalfWritten) {
     // Count the APDUs of a whole personalisation, then pull the card after each one in turn.
     std::size_t total = 0;
     {
-        sim::VirtualDesfire probe;
+        sim::VirtualDesfire probe(sameUid());
         SimConnection reader(probe);
         Desfire d(reader);
         auto r = personalise(d, profile, keys, record);
@@ -148,7 +155,7 @@ TEST_F(PersonaliseSim, CardPulledAtAnyPointIsNeverHalfWritten) {
         total = r->apdus;
     }
     for (std::size_t cut = 1; cut < total; ++cut) {
-        sim::VirtualDesfire victim;
+        sim::VirtualDesfire victim(sameUid());
         {
             SimConnection reader(victim);
             reader.pullAfter(cut);
@@ -179,6 +186,29 @@ TEST_F(PersonaliseSim, NotADesfireIsNamed) {
     const auto r = personalise(d, profile, keys, record);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("not a DESFire"), std::string::npos) << r.error().message;
+}
+
+TEST_F(PersonaliseSim, RecordOfAnotherChipIsNotWritten) {
+    sim::VirtualDesfire other;
+    SimConnection reader(other);
+    Desfire d(reader);
+    const auto r = personalise(d, profile, keys, record);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::WrongCard);
+    EXPECT_NE(r.error().message.find("bound to chip"), std::string::npos) << r.error().message;
+    auto apps = d.getApplicationIds();
+    ASSERT_TRUE(apps.ok());
+    EXPECT_TRUE(apps->empty()) << "the card was left untouched";
+}
+
+TEST_F(PersonaliseSim, RandomUidProfileIsRefused) {
+    Profile random = profile;
+    random.randomUid = true;
+    SimConnection reader(card);
+    Desfire d(reader);
+    const auto r = personalise(d, random, keys, record);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Configuration);
 }
 
 TEST_F(PersonaliseSim, MissingMasterKeyIsNamedBeforeTouchingTheCard) {
