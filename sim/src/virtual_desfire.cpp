@@ -801,17 +801,31 @@ struct VirtualDesfire::State {
         return it == app->files.end() ? nullptr : &it->second;
     }
 
-    Reply readData(ByteView data) {
+    // The file a ReadData or WriteData names (data[0]) and the mode its access right grants
+    // (the Read or Write nibble at `rightShift`, or ReadWrite), or the status to answer.
+    struct FileAccess {
+        DataFile* file;
+        Comm mode;
+    };
+    std::variant<FileAccess, std::uint8_t> accessFile(ByteView data, unsigned rightShift) {
         if (data.size() < 7)
-            return error(kLengthError);
+            return kLengthError;
         DataFile* file = findFile(data[0]);
         if (file == nullptr)
-            return error(kFileNotFound);
+            return kFileNotFound;
         const auto access =
-            fileAccess(*file, (file->access >> 12) & 0x0F, (file->access >> 4) & 0x0F);
+            fileAccess(*file, (file->access >> rightShift) & 0x0F, (file->access >> 4) & 0x0F);
         if (std::holds_alternative<std::uint8_t>(access))
-            return error(std::get<std::uint8_t>(access));
-        const Comm mode = std::get<Comm>(access);
+            return std::get<std::uint8_t>(access);
+        return FileAccess{file, std::get<Comm>(access)};
+    }
+
+    Reply readData(ByteView data) {
+        const auto opened = accessFile(data, 12);
+        if (std::holds_alternative<std::uint8_t>(opened))
+            return error(std::get<std::uint8_t>(opened));
+        DataFile* file = std::get<FileAccess>(opened).file;
+        const Comm mode = std::get<FileAccess>(opened).mode;
         Unwrapped u = unwrap(data, 7, mode);
         if (u.status != kOk)
             return error(u.status);
@@ -850,16 +864,11 @@ struct VirtualDesfire::State {
     }
 
     Reply writeData(ByteView data) {
-        if (data.size() < 7)
-            return error(kLengthError);
-        DataFile* file = findFile(data[0]);
-        if (file == nullptr)
-            return error(kFileNotFound);
-        const auto access =
-            fileAccess(*file, (file->access >> 8) & 0x0F, (file->access >> 4) & 0x0F);
-        if (std::holds_alternative<std::uint8_t>(access))
-            return error(std::get<std::uint8_t>(access));
-        const Comm mode = std::get<Comm>(access);
+        const auto opened = accessFile(data, 8);
+        if (std::holds_alternative<std::uint8_t>(opened))
+            return error(std::get<std::uint8_t>(opened));
+        DataFile* file = std::get<FileAccess>(opened).file;
+        const Comm mode = std::get<FileAccess>(opened).mode;
         const std::size_t length = le24(data, 4);
         if (length == 0)
             return error(kLengthError);

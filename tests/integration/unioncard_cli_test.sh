@@ -9,36 +9,9 @@ bin=$1
 python=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source=cli_lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/cli_lib.sh"
 cd "$work"
-passed=0
-failed=0
-
-check() { # check NAME EXPECTED_STATUS COMMAND...
-    local name=$1 want=$2
-    shift 2
-    "$@" >"out.txt" 2>"err.txt"
-    local got=$?
-    if [ "$got" = "$want" ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $name: exit $got, expected $want"
-        sed 's/^/  stdout: /' out.txt
-        sed 's/^/  stderr: /' err.txt
-    fi
-}
-expect_text() { # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $1: '$3' not in $2:"
-        sed 's/^/  /' "$2"
-    fi
-}
-json_field() { # json_field FILE KEY -> prints the value
-    "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
-}
 
 export UNIONCARD_PASSPHRASE="integration-test-passphrase"
 
@@ -132,5 +105,4 @@ else
     passed=$((passed + 1))
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

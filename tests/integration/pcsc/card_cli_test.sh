@@ -9,31 +9,9 @@ set -u
 bin=$1 lab=$2 dir=$3 python=$4
 work=$(mktemp -d)
 trap '"$lab" remove "Station desk" --dir "$dir" >/dev/null 2>&1; "$lab" remove Verifier --dir "$dir" >/dev/null 2>&1; "$lab" remove "Printer encoder" --dir "$dir" >/dev/null 2>&1; rm -rf "$work"' EXIT
+# shellcheck source=../cli_lib.sh
+. "$(cd "$(dirname "$0")/.." && pwd)/cli_lib.sh"
 cd "$work"
-passed=0
-failed=0
-check() { # check NAME EXPECTED_STATUS COMMAND...
-    local name=$1 want=$2
-    shift 2
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" = "$want" ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $name: exit $got, expected $want"
-        sed 's/^/  stdout: /' out.txt
-        sed 's/^/  stderr: /' err.txt
-    fi
-}
-expect_text() { # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
-        failed=$((failed + 1))
-        echo "FAIL: $1: '$3' not in $2:"
-        sed 's/^/  /' "$2"
-    fi
-}
-json_field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 lab_do() { "$lab" "$@" --dir "$dir" >/dev/null || { echo "FAIL: unioncard-lab $*"; exit 1; }; }
 
 export UNIONCARD_PASSPHRASE="card-lab-test-passphrase"
@@ -127,5 +105,4 @@ check "wrong key file passphrase" 1 env UNIONCARD_PASSPHRASE=wrong-passphrase-he
     --reader "Printer encoder" --keys verifier-card-keys.json
 expect_text "passphrase named" err.txt "passphrase"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
