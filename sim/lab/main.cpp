@@ -135,6 +135,22 @@ std::string readerNames(const Lab& l) {
     return out;
 }
 
+// The running lab and the index of its reader called `readerName`, or why not in `error`.
+std::optional<std::pair<Lab, std::size_t>>
+openReader(const fs::path& dirPath, const std::string& readerName, std::string& error) {
+    auto l = openLab(dirPath, error);
+    if (!l) {
+        return std::nullopt;
+    }
+    auto index = findReader(*l, readerName);
+    if (!index) {
+        error =
+            fmt::format("no lab reader \"{}\"; the readers are {}", readerName, readerNames(*l));
+        return std::nullopt;
+    }
+    return std::make_pair(std::move(*l), *index);
+}
+
 // ------------------------------------------------------------------------------------- up
 
 int up(const fs::path& dirPath, const std::vector<std::string>& names, const fs::path& driver,
@@ -230,17 +246,14 @@ int up(const fs::path& dirPath, const std::vector<std::string>& names, const fs:
 int insert(const fs::path& dirPath, const std::string& readerName, const fs::path& image,
            bool quickAck, int timeoutSeconds) {
     std::string error;
-    auto l = openLab(dirPath, error);
-    if (!l) {
+    auto opened = openReader(dirPath, readerName, error);
+    if (!opened) {
         return failWith(error);
     }
-    auto index = findReader(*l, readerName);
-    if (!index) {
-        return failWith(
-            fmt::format("no lab reader \"{}\"; the readers are {}", readerName, readerNames(*l)));
-    }
-    const auto& reader = l->readers[*index];
-    if (auto pid = lab::livePid(l->dir.cardPidFile(*index), "unioncard-lab")) {
+    Lab& l = opened->first;
+    const std::size_t index = opened->second;
+    const auto& reader = l.readers[index];
+    if (auto pid = lab::livePid(l.dir.cardPidFile(index), "unioncard-lab")) {
         return failWith(fmt::format("there is already a card on \"{}\" (pid {}); remove it first",
                                     reader.name, *pid));
     }
@@ -254,15 +267,15 @@ int insert(const fs::path& dirPath, const std::string& readerName, const fs::pat
                                   "--image",
                                   fs::absolute(image).string(),
                                   "--netns-pid",
-                                  std::to_string(l->pcscd),
+                                  std::to_string(l.pcscd),
                                   "--pidfile",
-                                  l->dir.cardPidFile(*index).string()};
+                                  l.dir.cardPidFile(index).string()};
     if (!quickAck) {
         args.push_back("--no-quickack");
     }
-    std::ofstream(l->dir.cardImageFile(*index), std::ios::trunc) << fs::absolute(image).string();
+    std::ofstream(l.dir.cardImageFile(index), std::ios::trunc) << fs::absolute(image).string();
     auto pid =
-        lab::spawnDetached(fs::read_symlink("/proc/self/exe"), args, l->dir.cardLog(*index), error);
+        lab::spawnDetached(fs::read_symlink("/proc/self/exe"), args, l.dir.cardLog(index), error);
     if (!pid) {
         return failWith(error);
     }
@@ -272,7 +285,7 @@ int insert(const fs::path& dirPath, const std::string& readerName, const fs::pat
                    [&](const auto& seen) { return cardPresent(seen, pcscName); })) {
         lab::stopProcess(*pid, 2000);
         return failWith(fmt::format("the card did not appear on \"{}\" within {} s; its log:\n{}",
-                                    pcscName, timeoutSeconds, tail(l->dir.cardLog(*index))));
+                                    pcscName, timeoutSeconds, tail(l.dir.cardLog(index))));
     }
     std::cout << fmt::format("card {} on \"{}\" (pid {})\n", image.string(), pcscName, *pid);
     return 0;
@@ -309,16 +322,13 @@ int removeCard(const Lab& l, std::size_t index, int timeoutSeconds, bool quiet) 
 
 int takeOff(const fs::path& dirPath, const std::string& readerName, int timeoutSeconds) {
     std::string error;
-    auto l = openLab(dirPath, error);
-    if (!l) {
+    auto opened = openReader(dirPath, readerName, error);
+    if (!opened) {
         return failWith(error);
     }
-    auto index = findReader(*l, readerName);
-    if (!index) {
-        return failWith(
-            fmt::format("no lab reader \"{}\"; the readers are {}", readerName, readerNames(*l)));
-    }
-    return removeCard(*l, *index, timeoutSeconds, false);
+    Lab& l = opened->first;
+    const std::size_t index = opened->second;
+    return removeCard(l, index, timeoutSeconds, false);
 }
 
 // --------------------------------------------------------------------------------- status

@@ -312,6 +312,18 @@ struct VirtualDesfire::State {
     /// in clear; `plainLen` is the length of the enciphered plaintext where D40/EV1 need it to
     /// find the CRC; `hostMac` says whether a D40/EV1 host appends a MAC (only writes do:
     /// proxmark3 EV1D40TransmitMAC).
+    // Unwraps a command whose header (`hdrLen` bytes) must be complete and whose data part
+    // must be exactly `payloadLength` bytes: kOk, or the status to answer.
+    std::uint8_t unwrapExact(ByteView data, Unwrapped& u, std::size_t payloadLength,
+                             std::size_t hdrLen = 0, Comm mode = Comm::Mgmt) {
+        u = unwrap(data, hdrLen, mode);
+        if (u.status != kOk)
+            return u.status;
+        if (u.header.size() != hdrLen || u.payload.size() != payloadLength)
+            return kLengthError;
+        return kOk;
+    }
+
     Unwrapped unwrap(ByteView data, std::size_t hdrLen, Comm mode, std::size_t plainLen = 0,
                      bool hostMac = false) {
         Unwrapped u;
@@ -531,11 +543,9 @@ struct VirtualDesfire::State {
     Reply getVersion(ByteView data) {
         // GUESS: GetVersion stays plain in every session (proxmark3 lists no protected mode for
         // it); in EV1 the response still carries the chained CMAC, as on every EV1 response.
-        Unwrapped u = unwrap(data, 0, Comm::Plain);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0, 0, Comm::Plain); status != kOk)
+            return error(status);
         // Storage size byte: 2^(n>>1) bytes, 0x1A = 8 KB (MF3DHx2 "GetVersion").
         std::uint8_t storage = 0x1A;
         if (card.capacity == 4096)
@@ -570,11 +580,9 @@ struct VirtualDesfire::State {
     }
 
     Reply getApplicationIds(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0); status != kOk)
+            return error(status);
         if (selected != 0)
             return error(kPermissionDenied); // GUESS: a PICC-level command refused inside an app
         if (!(card.picc.keySettings & 0x02) && !authedWith(0))
@@ -586,11 +594,9 @@ struct VirtualDesfire::State {
     }
 
     Reply getFileIds(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0); status != kOk)
+            return error(status);
         Application* app = selectedApp();
         if (selected == 0 || app == nullptr)
             return error(kPermissionDenied); // GUESS: no files at PICC level
@@ -608,11 +614,9 @@ struct VirtualDesfire::State {
     // WriteData to learn the file's communication mode (mifare_desfire.c, read_data_ex and
     // write_data_ex). Protected like GetFileIDs.
     Reply getFileSettings(ByteView data) {
-        Unwrapped u = unwrap(data, 1, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (u.header.size() != 1 || !u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0, 1); status != kOk)
+            return error(status);
         Application* app = selectedApp();
         if (selected == 0 || app == nullptr)
             return error(kPermissionDenied); // GUESS: no files at PICC level
@@ -628,11 +632,9 @@ struct VirtualDesfire::State {
     }
 
     Reply getKeySettings(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0); status != kOk)
+            return error(status);
         Application* app = selectedApp();
         if (app == nullptr)
             return error(kAppNotFound);
@@ -644,11 +646,9 @@ struct VirtualDesfire::State {
     }
 
     Reply getKeyVersion(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (u.payload.size() != 1)
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 1); status != kOk)
+            return error(status);
         Application* app = selectedApp();
         if (app == nullptr)
             return error(kAppNotFound);
@@ -659,22 +659,18 @@ struct VirtualDesfire::State {
     }
 
     Reply freeMem(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0); status != kOk)
+            return error(status);
         Bytes out;
         putLe24(out, static_cast<std::uint32_t>(freeMemory()));
         return ok(std::move(out), Comm::Mgmt);
     }
 
     Reply formatPicc(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (!u.payload.empty())
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 0); status != kOk)
+            return error(status);
         if (selected != 0)
             return error(kPermissionDenied);
         if (!authedWith(0))
@@ -735,11 +731,9 @@ struct VirtualDesfire::State {
     }
 
     Reply deleteApplication(ByteView data) {
-        Unwrapped u = unwrap(data, 0, Comm::Mgmt);
-        if (u.status != kOk)
-            return error(u.status);
-        if (u.payload.size() != 3)
-            return error(kLengthError);
+        Unwrapped u;
+        if (const auto status = unwrapExact(data, u, 3); status != kOk)
+            return error(status);
         const std::uint32_t aid = le24(u.payload, 0);
         if (aid == 0)
             return error(kParameterError);

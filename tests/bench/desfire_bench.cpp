@@ -7,6 +7,8 @@
 //                                                      card is a fresh blank put on reader R
 // Prints figures; fails only if an operation fails.
 
+#include "../support/test_signing.hpp"
+
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/keys.hpp>
@@ -70,22 +72,8 @@ private:
     std::exit(1);
 }
 
-// A station's signer, and a record for the chip with this UID.
-struct Station {
-    StationSigner signer;
-    static Station make() {
-        using namespace std::chrono;
-        const Seconds from{sys_days{year{2025} / 1 / 1}};
-        auto rootKey = PrivateKey::generate();
-        auto root = makeRootCertificate(*rootKey, "Bench root", {from, from + years{20}});
-        auto key = PrivateKey::generate();
-        auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-bench",
-                                            {from, from + years{5}});
-        return {{*key, *cert}};
-    }
-};
-
-Bytes signedRecord(const Station& station, const Bytes& uid) {
+// A record for the chip with this UID.
+Bytes signedRecord(const testsupport::TestSigning& signing, const Bytes& uid) {
     using namespace std::chrono;
     CardRecord r{*CardNumber::compose(23, 1234),
                  "M-23-0004711",
@@ -96,7 +84,7 @@ Bytes signedRecord(const Station& station, const Bytes& uid) {
                  sys_days{year{2031} / 11 / 30},
                  uid,
                  "st-bench"};
-    auto bytes = signRecord(station.signer, r);
+    auto bytes = signRecord(signing.station, r);
     if (!bytes) {
         die(bytes.error());
     }
@@ -133,7 +121,7 @@ int main(int argc, char** argv) {
     }
     const MasterKeys keys = MasterKeys::generate(profile->roles());
     const MasterKeys readKey = std::move(keys.only({"record-read"}).value());
-    const Station station = Station::make();
+    const auto signing = testsupport::TestSigning::make("st-bench");
     std::size_t recordSize = 0;
     Tally pers{"personalise + read-back"};
     Tally read{"verifier read"};
@@ -174,7 +162,7 @@ int main(int argc, char** argv) {
             const auto real = card.realUid();
             uid.assign(real.begin(), real.end());
         }
-        const Bytes record = signedRecord(station, uid);
+        const Bytes record = signedRecord(signing, uid);
         recordSize = record.size();
         Desfire d(*connection);
         double w = wallMs(), u = cpuMs();

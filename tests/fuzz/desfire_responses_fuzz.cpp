@@ -4,6 +4,8 @@
 // client must refuse what breaks the protocol with an error value: no crash, no hang, no read
 // out of bounds, and never a "success" built from a forged answer.
 
+#include "../support/test_signing.hpp"
+
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/keys.hpp>
@@ -61,16 +63,11 @@ std::vector<Bytes> getVersionFrames() {
 const Bytes& recordForUid() {
     static const Bytes record = [] {
         using namespace std::chrono;
-        const Seconds from{sys_days{year{2025} / 1 / 1}};
-        auto rootKey = PrivateKey::generate();
-        auto root = makeRootCertificate(*rootKey, "Fuzz root", {from, from + years{20}});
-        auto key = PrivateKey::generate();
-        auto cert = issueStationCertificate(*rootKey, *root, key->publicKey(), "st-fuzz",
-                                            {from, from + years{5}});
+        const auto s = testsupport::TestSigning::make("st-fuzz");
         CardRecord r{
             *CardNumber::compose(23, 1234), "M-1", 23,       1, 1, sys_days{year{2026} / 11 / 22},
             sys_days{year{2029} / 11 / 22}, kUid,  "st-fuzz"};
-        auto bytes = signRecord({*key, *cert}, r);
+        auto bytes = signRecord(s.station, r);
         if (!bytes) {
             std::abort();
         }

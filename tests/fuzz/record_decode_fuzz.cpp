@@ -3,6 +3,8 @@
 // hand a verifier goes through the same path as in the field (CBOR, COSE_Sign1, payload, and
 // the verifier against a trust list). None of it may crash, hang, leak or read out of bounds.
 
+#include "../support/test_signing.hpp"
+
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/cose.hpp>
@@ -20,17 +22,9 @@ namespace {
 // One trust list for the whole run, with a station key made at start-up.
 const TrustList& trustList() {
     static const TrustList list = [] {
-        using namespace std::chrono;
-        const Seconds from{sys_days{year{2025} / 1 / 1}};
-        auto rootKey = PrivateKey::generate();
-        auto stationKey = PrivateKey::generate();
-        if (!rootKey || !stationKey) {
-            std::abort();
-        }
-        auto root = makeRootCertificate(*rootKey, "Fuzz root", {from, from + years{20}});
-        auto station = issueStationCertificate(*rootKey, *root, stationKey->publicKey(), "st-fuzz",
-                                               {from, from + years{5}});
-        auto bytes = TrustList::build(*rootKey, *root, {*station}, 1, from);
+        const auto s = testsupport::TestSigning::make("st-fuzz");
+        const Seconds from{std::chrono::sys_days{std::chrono::year{2025} / 1 / 1}};
+        auto bytes = TrustList::build(s.rootKey, s.root, {s.station.certificate}, 1, from);
         auto loaded = TrustList::load(*bytes, std::nullopt);
         if (!loaded) {
             std::abort();
