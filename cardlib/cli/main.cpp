@@ -33,6 +33,8 @@ constexpr const char* kRootKeyFile = "root-key.pem";
 constexpr const char* kRootCertFile = "root-cert.pem";
 constexpr const char* kStationKeyFile = "station-key.pem";
 constexpr const char* kStationCertFile = "station-cert.pem";
+constexpr const char* kStatusKeyFile = "status-key.pem";
+constexpr const char* kStatusCertFile = "status-cert.pem";
 
 Seconds startOfToday() {
     return Seconds{today()};
@@ -149,8 +151,20 @@ writeKeyDirectory(const fs::path& dir, const char* keyFile, const NewKey& key,
 // ---------------------------------------------------------------------------------------------
 // number
 
+int describeNumber(const Options& o, const std::string& action,
+                   const Result<CardNumber, NumberError>& number);
+
 int numberCommand(const Options& o, const std::string& action, const std::string& typed) {
-    auto number = CardNumber::parse(typed, schemeOf(o));
+    return describeNumber(o, action, CardNumber::parse(typed, schemeOf(o)));
+}
+
+// The number a station gives the card with this serial of its leased block.
+int composeCommand(const Options& o, int region, std::uint64_t serial) {
+    return describeNumber(o, "format", CardNumber::compose(region, serial, schemeOf(o)));
+}
+
+int describeNumber(const Options& o, const std::string& action,
+                   const Result<CardNumber, NumberError>& number) {
     if (!number) {
         return refuse(
             o, kDoesNotHold, number.error().message,
@@ -236,6 +250,43 @@ int issueStation(const Options& o, const fs::path& rootDir, const std::string& s
     }
     return succeed(o, {{"station", certJson(cert.value())}, {"dir", out.string()}},
                    fmt::format("Station key for {} created in {}:\n{}", stationId, out.string(),
+                               certSummary(cert.value())));
+}
+
+// The registry's status-list signing key (docs/status-list.md): certified by the root with its
+// own extended key usage, so neither it nor a station key can stand in for the other.
+int issueStatusSigner(const Options& o, const fs::path& rootDir, const std::string& name,
+                      const fs::path& out, int days) {
+    if (name.empty() || name.size() > 64) {
+        return refuse(o, kUsage, "the status signer's name must be 1 to 64 characters");
+    }
+    std::error_code ec;
+    if (fs::exists(out / kStatusKeyFile, ec)) {
+        return refuse(
+            o, kDoesNotHold,
+            fmt::format("{} already holds a status-signing key; it is not replaced", out.string()));
+    }
+    auto root = loadIdentity(rootDir, kRootKeyFile, kRootCertFile, cli::KeyRole::Root);
+    if (!root) {
+        return refuse(o, kDoesNotHold, root.error());
+    }
+    auto key = newKey(cli::KeyRole::StatusSigner);
+    if (!key) {
+        return refuse(o, kDoesNotHold, key.error());
+    }
+    const Seconds from = startOfToday();
+    auto cert = issueStatusSignerCertificate(root->key, root->cert, key->key.publicKey(), name,
+                                             {from, from + std::chrono::days{days}});
+    if (!cert) {
+        return refuse(o, kDoesNotHold, cert.error().message);
+    }
+    if (auto err =
+            writeKeyDirectory(out, kStatusKeyFile, key.value(),
+                              {{kStatusCertFile, &cert.value()}, {kRootCertFile, &root->cert}})) {
+        return refuse(o, kDoesNotHold, err->message);
+    }
+    return succeed(o, {{"status_signer", certJson(cert.value())}, {"dir", out.string()}},
+                   fmt::format("Status-signing key {} created in {}:\n{}", name, out.string(),
                                certSummary(cert.value())));
 }
 
@@ -458,6 +509,12 @@ int main(int argc, char** argv) {
         sub->add_option("N", typed, "the number, as typed (spaces and dashes allowed)")->required();
         sub->callback([&, action] { status = numberCommand(o, action, typed); });
     }
+    int composeRegion = 0;
+    std::uint64_t composeSerial = 0;
+    auto* compose = number->add_subcommand("compose", "the number of a region's serial");
+    compose->add_option("--region", composeRegion, "region code")->required();
+    compose->add_option("--serial", composeSerial, "serial within the region")->required();
+    compose->callback([&] { status = composeCommand(o, composeRegion, composeSerial); });
 
     auto* keys = app.add_subcommand("keys", "make the union root and station signing keys");
     keys->require_subcommand(1);
@@ -480,6 +537,17 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 3650))
         ->capture_default_str();
     issueCmd->callback([&] { status = issueStation(o, rootDir, stationId, out, days); });
+
+    std::string signerName = "union-status";
+    auto* statusCmd =
+        keys->add_subcommand("issue-status-signer", "create the registry's status-list key");
+    statusCmd->add_option("--root", rootDir, "the root's directory")->required();
+    statusCmd->add_option("--name", signerName, "the certificate's name")->capture_default_str();
+    statusCmd->add_option("--out", out, "directory for the status-signing key")->required();
+    statusCmd->add_option("--days", days, "days the certificate is valid")
+        ->check(CLI::Range(1, 3650))
+        ->capture_default_str();
+    statusCmd->callback([&] { status = issueStatusSigner(o, rootDir, signerName, out, days); });
 
     addMasterKeyCommands(*keys, o, status);
     addCardCommands(app, o, status);

@@ -16,11 +16,27 @@ namespace {
 constexpr std::size_t kMinLength = 10;
 
 const char* roleVariable(KeyRole role) {
-    return role == KeyRole::Root ? "UNIONCARD_ROOT_PASSPHRASE" : "UNIONCARD_STATION_PASSPHRASE";
+    switch (role) {
+    case KeyRole::Root:
+        return "UNIONCARD_ROOT_PASSPHRASE";
+    case KeyRole::Station:
+        return "UNIONCARD_STATION_PASSPHRASE";
+    case KeyRole::StatusSigner:
+        return "UNIONCARD_STATUS_PASSPHRASE";
+    }
+    return "UNIONCARD_PASSPHRASE";
 }
 
 const char* roleName(KeyRole role) {
-    return role == KeyRole::Root ? "union root key" : "station key";
+    switch (role) {
+    case KeyRole::Root:
+        return "union root key";
+    case KeyRole::Station:
+        return "station key";
+    case KeyRole::StatusSigner:
+        return "status-signing key";
+    }
+    return "key";
 }
 
 // Reads one line from the controlling terminal with echo off.

@@ -11,9 +11,10 @@
 
 namespace unioncard::cli {
 
-enum class KeyRole { Root, Station };
+enum class KeyRole { Root, Station, StatusSigner };
 
-/// For an existing key: UNIONCARD_ROOT_PASSPHRASE or UNIONCARD_STATION_PASSPHRASE, else
+/// For an existing key: UNIONCARD_ROOT_PASSPHRASE, UNIONCARD_STATION_PASSPHRASE or
+/// UNIONCARD_STATUS_PASSPHRASE by role, else
 /// UNIONCARD_PASSPHRASE, else a prompt on the terminal.
 Result<card::Secret, std::string> passphraseFor(KeyRole role);
 

@@ -494,8 +494,11 @@ bool Certificate::isRoot() const {
            isP256(X509_get0_pubkey(x));
 }
 
-bool Certificate::isRecordSigner() const {
-    X509* x = m_cert.get();
+namespace {
+
+// Whether `x` is an ECDSA P-256 end-entity certificate for digital signatures only whose EKU
+// lists `oid`: a station's record signer or the registry's status signer.
+bool isEndEntityWithUsage(X509* x, const char* oid) {
     if (X509_check_ca(x) != 0 || (X509_get_extension_flags(x) & EXFLAG_KUSAGE) == 0 ||
         X509_get_key_usage(x) != KU_DIGITAL_SIGNATURE || !isP256(X509_get0_pubkey(x))) {
         return false;
@@ -503,11 +506,12 @@ bool Certificate::isRecordSigner() const {
     auto* eku =
         static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr));
     if (eku == nullptr) {
+        ERR_clear_error();
         return false;
     }
-    ASN1_OBJECT* wanted = OBJ_txt2obj(kRecordSigningOid, 1);
+    ASN1_OBJECT* wanted = OBJ_txt2obj(oid, 1);
     bool found = false;
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) {
+    for (int i = 0; wanted != nullptr && i < sk_ASN1_OBJECT_num(eku); ++i) {
         if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), wanted) == 0) {
             found = true;
         }
@@ -515,6 +519,12 @@ bool Certificate::isRecordSigner() const {
     ASN1_OBJECT_free(wanted);
     EXTENDED_KEY_USAGE_free(eku);
     return found;
+}
+
+} // namespace
+
+bool Certificate::isRecordSigner() const {
+    return isEndEntityWithUsage(m_cert.get(), kRecordSigningOid);
 }
 
 Result<bool, std::string> Certificate::chainsTo(const Certificate& issuer, Seconds when) const {
@@ -675,6 +685,36 @@ Result<Certificate, KeyError> makeRootCertificate(const PrivateKey& rootKey, std
                             {NID_subject_key_identifier, "hash"}});
 }
 
+namespace {
+
+// An end-entity certificate the root issues for one purpose (RFC 5280 §4.2.1.12: the EKU
+// `oid`, critical): a station's record signer or the registry's status signer. `what` names it
+// in messages.
+Result<Certificate, KeyError> issueEndEntity(const PrivateKey& rootKey, const Certificate& rootCert,
+                                             const PublicKey& publicKey, const std::string& cn,
+                                             const char* ou, const char* oid, const char* what,
+                                             Validity validity) {
+    if (!rootCert.isRoot()) {
+        return failure<Certificate>(KeyErrorCode::Invalid,
+                                    "the issuer is not a union root certificate");
+    }
+    if (validity.notBefore < rootCert.notBefore() || validity.notAfter > rootCert.notAfter()) {
+        return failure<Certificate>(
+            KeyErrorCode::Invalid,
+            fmt::format("the {} certificate would outlive the root's validity", what));
+    }
+    const std::string eku = std::string("critical,") + oid;
+    return makeCertificate(rootKey, rootCert.get(), publicKey.get(), {{"CN", cn}, {"OU", ou}},
+                           validity,
+                           {{NID_basic_constraints, "critical,CA:FALSE"},
+                            {NID_key_usage, "critical,digitalSignature"},
+                            {NID_ext_key_usage, eku.c_str()},
+                            {NID_subject_key_identifier, "hash"},
+                            {NID_authority_key_identifier, "keyid:always"}});
+}
+
+} // namespace
+
 Result<Certificate, KeyError> issueStationCertificate(const PrivateKey& rootKey,
                                                       const Certificate& rootCert,
                                                       const PublicKey& stationKey,
@@ -686,23 +726,24 @@ Result<Certificate, KeyError> issueStationCertificate(const PrivateKey& rootKey,
                                                 "0-9 and '-'",
                                                 stationId));
     }
-    if (!rootCert.isRoot()) {
+    return issueEndEntity(rootKey, rootCert, stationKey, std::string(stationId),
+                          "card record signing", kRecordSigningOid, "station", validity);
+}
+
+bool Certificate::isStatusSigner() const {
+    return isEndEntityWithUsage(m_cert.get(), kStatusSigningOid);
+}
+
+// Status signing (docs/status-list.md): the same shape as a station certificate, another EKU.
+Result<Certificate, KeyError>
+issueStatusSignerCertificate(const PrivateKey& rootKey, const Certificate& rootCert,
+                             const PublicKey& publicKey, std::string_view name, Validity validity) {
+    if (name.empty() || name.size() > 64) {
         return failure<Certificate>(KeyErrorCode::Invalid,
-                                    "the issuer is not a union root certificate");
+                                    "the status signer's name must be 1 to 64 characters");
     }
-    if (validity.notBefore < rootCert.notBefore() || validity.notAfter > rootCert.notAfter()) {
-        return failure<Certificate>(KeyErrorCode::Invalid,
-                                    "the station certificate would outlive the root's validity");
-    }
-    const std::string eku = std::string("critical,") + kRecordSigningOid;
-    return makeCertificate(rootKey, rootCert.get(), stationKey.get(),
-                           {{"CN", std::string(stationId)}, {"OU", "card record signing"}},
-                           validity,
-                           {{NID_basic_constraints, "critical,CA:FALSE"},
-                            {NID_key_usage, "critical,digitalSignature"},
-                            {NID_ext_key_usage, eku.c_str()},
-                            {NID_subject_key_identifier, "hash"},
-                            {NID_authority_key_identifier, "keyid:always"}});
+    return issueEndEntity(rootKey, rootCert, publicKey, std::string(name), "status list signing",
+                          kStatusSigningOid, "status signer's", validity);
 }
 
 } // namespace unioncard::card

@@ -116,8 +116,17 @@ Bytes atrFromAts(std::span<const std::uint8_t> ats) {
         }
     }
     historical = historical.first(std::min<std::size_t>(historical.size(), 15));
-    Bytes atr{0x3B, static_cast<std::uint8_t>(0x80 | historical.size()), 0x80, 0x01};
-    atr.insert(atr.end(), historical.begin(), historical.end());
+    // Built byte by byte: g++ 12 at -O3 warns (-Warray-bounds, a false positive) on
+    // vector::insert after a four-byte initializer list.
+    Bytes atr;
+    atr.reserve(5 + historical.size());
+    for (std::uint8_t b : {std::uint8_t{0x3B}, static_cast<std::uint8_t>(0x80 | historical.size()),
+                           std::uint8_t{0x80}, std::uint8_t{0x01}}) {
+        atr.push_back(b);
+    }
+    for (std::uint8_t b : historical) {
+        atr.push_back(b);
+    }
     std::uint8_t tck = 0;
     for (std::size_t i = 1; i < atr.size(); ++i) {
         tck ^= atr[i];

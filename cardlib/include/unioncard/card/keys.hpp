@@ -129,6 +129,7 @@ public:
 
     bool isRoot() const;         ///< self-signed CA allowed to sign certificates
     bool isRecordSigner() const; ///< end-entity key usable for card records only
+    bool isStatusSigner() const; ///< end-entity key usable for status lists only
     /// Whether `issuer` signed this certificate and the chain holds at `when` (OpenSSL's
     /// X509_verify_cert with the check time set): validity periods, CA constraints, signature.
     Result<bool, std::string> chainsTo(const Certificate& issuer, Seconds when) const;
@@ -143,6 +144,10 @@ private:
 /// The extended key usage that limits a station certificate to signing card records: a
 /// UUID-based OID (ITU-T X.667, arc 2.25) so no registration authority is needed.
 inline constexpr const char* kRecordSigningOid = "2.25.266356273330680861193634627026741516127";
+/// The extended key usage that limits a certificate to signing the status list
+/// (docs/status-list.md): a UUID-based OID of its own, so a station key cannot sign a status
+/// list and a status-signing key cannot sign a card record.
+inline constexpr const char* kStatusSigningOid = "2.25.31926822762138043215239599781450107256";
 
 struct Validity {
     Seconds notBefore;
@@ -158,6 +163,12 @@ Result<Certificate, KeyError> makeRootCertificate(const PrivateKey& rootKey, std
 Result<Certificate, KeyError>
 issueStationCertificate(const PrivateKey& rootKey, const Certificate& rootCert,
                         const PublicKey& stationKey, std::string_view stationId, Validity validity);
+
+/// The registry's status-signing certificate, signed by the root: end entity, digital signature,
+/// EKU kStatusSigningOid only. `name` (1 to 64 characters) becomes the subject's common name.
+Result<Certificate, KeyError>
+issueStatusSignerCertificate(const PrivateKey& rootKey, const Certificate& rootCert,
+                             const PublicKey& publicKey, std::string_view name, Validity validity);
 
 /// A fingerprint as OpenSSL prints it: "AB:CD:...".
 std::string formatFingerprint(std::span<const std::uint8_t> digest);

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The registry's domain: members' card applications, the life of each card, number leases,
+// devices and their roles, event check-ins. Plain values shared by the service, its stores and
+// the client; the JSON forms are in api.hpp, the rules of a card's life in lifecycle.cpp.
+
+#include <unioncard/card/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace unioncard::registry {
+
+using Seconds = std::chrono::sys_seconds;
+
+/// Where a physical or virtual card is in its life. The registry keeps one per card number.
+enum class CardState {
+    Produced,   ///< personalised, checked and printed; in the office
+    HandedOver, ///< in the member's hands ("Выдан")
+    Refused,    ///< the member declined it ("Отказ"); the card stays in the office
+    Suspended,  ///< membership suspended; may be reinstated
+    Spoiled,    ///< failed or damaged in production; its number is void
+    Lost,       ///< reported lost by the member
+    Revoked,    ///< withdrawn by the union
+    Replaced,   ///< superseded by a newer card of the same member
+};
+
+/// What a station (or the registry's own staff) reports about a card.
+enum class EventKind {
+    Produced,
+    HandedOver,
+    Refused,
+    Spoiled,
+    Lost,
+    Revoked,
+    Replaced,
+    Suspended,
+    Reinstated,
+};
+
+/// What a verifier may conclude from a card's state: the three values of the status list.
+enum class Validity { Valid, Suspended, Revoked };
+
+std::string_view toString(CardState state);
+std::string_view toString(EventKind kind);
+std::string_view toString(Validity validity);
+std::optional<CardState> parseCardState(std::string_view text);
+std::optional<EventKind> parseEventKind(std::string_view text);
+
+/// Valid: produced, handed over. Suspended: suspended, refused (both reversible). Revoked:
+/// spoiled, lost, revoked, replaced (final).
+Validity validityOf(CardState state);
+
+/// Whether a state admits no further event.
+bool isFinal(CardState state);
+
+struct TransitionError {
+    std::string
+        reason; ///< in words: "the card was revoked on 2026-11-20; it cannot be handed over"
+};
+
+/// The state after `kind` happens to a card in `current` (nullopt: the registry has never heard
+/// of the card). Refuses impossible transitions, e.g. handing over a revoked card.
+Result<CardState, TransitionError> nextState(std::optional<CardState> current, EventKind kind);
+
+enum class MemberCategory { Working, Student, Pensioner, Unknown };
+std::string_view toString(MemberCategory category);
+std::optional<MemberCategory> parseMemberCategory(std::string_view text);
+
+enum class ApplicationReason { FirstCard, Replacement, Lost };
+std::string_view toString(ApplicationReason reason);
+std::optional<ApplicationReason> parseApplicationReason(std::string_view text);
+
+/// A pending card application, as a station receives it.
+struct Application {
+    std::string id;       ///< the registry's id of the application
+    std::string memberId; ///< opaque, 1-32 printable ASCII (the card record's key 3)
+    std::string fullName; ///< as printed on the card, Cyrillic
+    int region = 0;       ///< 1..89
+    std::uint32_t organisationCode = 0;
+    std::string organisationName;
+    MemberCategory category = MemberCategory::Unknown;
+    ApplicationReason reason = ApplicationReason::FirstCard;
+    bool consent = false;                  ///< personal-data processing consent recorded
+    int cardSequence = 1;                  ///< 1 for a first card, +1 for each replacement
+    std::optional<std::string> cardNumber; ///< set when the registry assigned the number
+    Seconds createdAt{};
+};
+
+struct ApplicationFilter {
+    std::optional<int> region;
+    std::optional<std::uint32_t> organisationCode;
+    std::string cursor; ///< empty: from the start; otherwise the previous page's nextCursor
+    int limit = 100;    ///< 1..1000
+};
+
+struct ApplicationPage {
+    std::vector<Application> items;
+    std::string nextCursor; ///< empty on the last page
+};
+
+/// A card status event as a station sends it.
+struct StatusEvent {
+    std::string idempotencyKey; ///< 8..64 of [A-Za-z0-9_-]; the same key is recorded once
+    EventKind kind = EventKind::Produced;
+    std::string cardNumber; ///< 16 digits, a valid union number
+    std::string memberId;
+    std::string station; ///< station id
+    std::string operatorId;
+    Seconds at{};                             ///< when it happened at the station
+    std::optional<std::string> applicationId; ///< for produced: the application it fulfils
+    int cardSequence = 1;                     ///< for produced
+    std::string reason;                       ///< free text (refusal, spoilage), may be empty
+};
+
+/// What the registry made of an event.
+struct EventOutcome {
+    bool duplicate = false; ///< this idempotency key was recorded before; nothing changed
+    CardState state = CardState::Produced; ///< the card's state now
+    std::uint64_t sequence = 0;            ///< the registry's global event order
+};
+
+enum class StoreErrorCode {
+    InvalidArgument, ///< the request itself is wrong (bad number, unknown member)
+    NotFound,
+    Conflict,    ///< impossible transition, or an idempotency key reused for another event
+    Exhausted,   ///< no serials left in the region
+    Unavailable, ///< the database is down, locked beyond the timeout, or full
+    Internal,    ///< a bug or a damaged database
+};
+
+struct StoreError {
+    StoreErrorCode code;
+    std::string message; ///< in words, safe to show the caller
+};
+std::string_view toString(StoreErrorCode code);
+
+/// A block of serials leased to a station: [firstSerial, firstSerial + count).
+struct Lease {
+    std::string id;
+    int region = 0;
+    std::uint64_t firstSerial = 0;
+    std::uint32_t count = 0;
+    std::string station;
+    Seconds grantedAt{};
+};
+
+/// The answer to an online card lookup. Who the member is only for roles that may know.
+struct Lookup {
+    enum class Verdict { Valid, Suspended, Revoked, Unknown } verdict = Verdict::Unknown;
+    std::optional<CardState> state; ///< absent for a number the registry never issued
+    std::string reason;             ///< in words
+    // Filled only when the caller's role allows personal data:
+    std::optional<std::string> memberId;
+    std::optional<std::string> fullName;
+    std::optional<std::uint32_t> organisationCode;
+};
+std::string_view toString(Lookup::Verdict verdict);
+
+/// A verifier's record of a card shown at an event desk.
+struct CheckIn {
+    std::string nonce; ///< 16..64 of [A-Za-z0-9_-], unique per check-in: a retry counts once
+    std::string eventId;
+    std::string desk;
+    std::string cardNumber;
+    Seconds at{};
+};
+
+enum class Role {
+    Station,  ///< applications, status events, leases, full lookup
+    Verifier, ///< lookup (valid or not), status list, check-ins, events
+    Merchant, ///< lookup (valid or not) only
+    Admin,    ///< everything, including devices, import and export
+};
+std::string_view toString(Role role);
+std::optional<Role> parseRole(std::string_view text);
+
+/// A station's or verifier's credential.
+struct Device {
+    std::string id; ///< station or verifier id; for mutual TLS, its certificate's CN
+    Role role = Role::Verifier;
+    std::optional<int> region; ///< a station may be limited to its region
+    Seconds expiresAt{};
+    bool disabled = false;
+};
+
+/// What each role may do.
+enum class Permission {
+    ReadApplications,
+    WriteEvents,
+    LeaseNumbers,
+    LookupStatus,   ///< valid or not, and why
+    LookupPersonal, ///< who the member is
+    ReadStatusList,
+    WriteCheckIns,
+    Administer,
+};
+bool allows(Role role, Permission permission);
+
+} // namespace unioncard::registry

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "status_publisher.hpp"
+
+#include <unioncard/card/card_number.hpp>
+#include <unioncard/registry/api.hpp>
+#include <unioncard/registry/service.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <httplib.h>
+#include <limits>
+
+namespace unioncard::registry {
+namespace {
+
+using Json = nlohmann::json;
+
+// The one shape of every refusal: {"error": code, "message": words} (docs/registry-api.yaml).
+void reply(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+void refuse(httplib::Response& res, int status, std::string_view code, std::string_view message) {
+    reply(res, status, Json{{"error", code}, {"message", message}});
+}
+
+int httpStatus(StoreErrorCode code) {
+    switch (code) {
+    case StoreErrorCode::InvalidArgument:
+        return 400;
+    case StoreErrorCode::NotFound:
+        return 404;
+    case StoreErrorCode::Conflict:
+        return 409;
+    case StoreErrorCode::Exhausted:
+        return 409;
+    case StoreErrorCode::Unavailable:
+        return 503;
+    case StoreErrorCode::Internal:
+        return 500;
+    }
+    return 500;
+}
+
+void refuse(httplib::Response& res, const StoreError& error) {
+    const int status = httpStatus(error.code);
+    if (status == 503)
+        res.set_header("Retry-After", "5");
+    refuse(res, status, toString(error.code), error.message);
+}
+
+void refuse(httplib::Response& res, const ApiError& error) {
+    refuse(res, error.code == "too_large" ? 413 : 400, error.code, error.message);
+}
+
+// Paths carry card numbers; the access log keeps only the last four digits of one.
+std::string maskedPath(const std::string& path) {
+    constexpr std::string_view kCards = "/v1/cards/";
+    if (path.rfind(kCards, 0) != 0 || path.size() <= kCards.size() + 4)
+        return path;
+    return std::string(kCards) + "****" + path.substr(path.size() - 4);
+}
+
+std::string peerCommonName(const SSL* ssl) {
+    if (ssl == nullptr)
+        return {};
+    // Only a certificate that OpenSSL verified against the configured client CA counts.
+    if (SSL_get_verify_result(ssl) != X509_V_OK)
+        return {};
+    X509* cert = SSL_get0_peer_certificate(ssl);
+    if (cert == nullptr)
+        return {};
+    std::array<char, 256> cn{};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                                            static_cast<int>(cn.size()));
+    return n > 0 ? std::string(cn.data(), static_cast<std::size_t>(n)) : std::string();
+}
+
+std::optional<long> integerParam(const httplib::Request& req, const char* name, long lo, long hi,
+                                 httplib::Response& res) {
+    if (!req.has_param(name))
+        return std::nullopt;
+    const std::string text = req.get_param_value(name);
+    long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < lo || value > hi) {
+        refuse(
+            res, 400, "invalid_value",
+            fmt::format("query parameter '{}' must be a whole number from {} to {}", name, lo, hi));
+        return std::optional<long>(std::numeric_limits<long>::min());
+    }
+    return value;
+}
+
+bool badParam(const std::optional<long>& v) {
+    return v && *v == std::numeric_limits<long>::min();
+}
+
+// {"applications": [...]}: what an administrator's import posts. All or nothing.
+Result<std::vector<Application>, ApiError> parseApplications(const Json& json) {
+    using R = Result<std::vector<Application>, ApiError>;
+    if (!json.is_object())
+        return R(
+            fail(ApiError{"wrong_type", "the body must be an object {\"applications\": [...]}"}));
+    for (const auto& [key, _] : json.items()) {
+        if (key != "applications")
+            return R(fail(ApiError{"unknown_field", fmt::format("unknown field '{}'", key)}));
+    }
+    const auto list = json.find("applications");
+    if (list == json.end())
+        return R(fail(ApiError{"missing_field", "field 'applications' is required"}));
+    if (!list->is_array())
+        return R(fail(ApiError{"wrong_type", "field 'applications' must be an array"}));
+    if (list->empty() || list->size() > 1000)
+        return R(fail(ApiError{"invalid_value", "send 1 to 1000 applications at a time"}));
+    std::vector<Application> out;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        auto one = parseApplication((*list)[i]);
+        if (!one) {
+            return R(fail(ApiError{one.error().code,
+                                   fmt::format("applications[{}]: {}", i, one.error().message)}));
+        }
+        out.push_back(std::move(one).value());
+    }
+    return out;
+}
+
+} // namespace
+
+std::string tokenDigest(std::string_view token) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned i = 0; i < length; ++i)
+        hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+std::string newToken() {
+    std::array<unsigned char, 32> raw{};
+    if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
+        std::abort(); // no randomness: nothing safe to hand out
+    std::array<unsigned char, 48> b64{};
+    const int n = EVP_EncodeBlock(b64.data(), raw.data(), static_cast<int>(raw.size()));
+    std::string token(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+    for (char& c : token)
+        c = c == '+' ? '-' : c == '/' ? '_' : c; // base64url (RFC 4648 §5)
+    while (!token.empty() && token.back() == '=')
+        token.pop_back();
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return token;
+}
+
+struct Service::Impl {
+    std::unique_ptr<Store> store;
+    ServiceConfig config;
+    std::unique_ptr<httplib::Server> server;
+    std::unique_ptr<StatusPublisher> publisher;
+    int port = 0;
+
+    Impl(std::unique_ptr<Store> s, ServiceConfig c) : store(std::move(s)), config(std::move(c)) {}
+
+    // Who is asking: the device behind the client certificate or the bearer token. Answers the
+    // refusal itself and returns nullopt when there is no acceptable credential.
+    std::optional<Device> authenticate(const httplib::Request& req, httplib::Response& res,
+                                       Permission needed) {
+        Result<std::optional<Device>, StoreError> found = std::optional<Device>();
+        const std::string cn = peerCommonName(req.ssl);
+        const std::string auth = req.get_header_value("Authorization");
+        constexpr std::string_view kBearer = "Bearer ";
+        if (!cn.empty()) {
+            found = store->deviceById(cn);
+        } else if (auth.rfind(kBearer, 0) == 0 && auth.size() > kBearer.size()) {
+            found =
+                store->deviceByToken(tokenDigest(std::string_view(auth).substr(kBearer.size())));
+        } else {
+            res.set_header("WWW-Authenticate", "Bearer");
+            refuse(res, 401, "unauthenticated",
+                   "no credential: send the device's token (Authorization: Bearer ...) or its "
+                   "client certificate");
+            return std::nullopt;
+        }
+        if (!found) {
+            refuse(res, found.error());
+            return std::nullopt;
+        }
+        const std::optional<Device>& device = found.value();
+        if (!device || device->disabled) {
+            refuse(res, 401, "unknown_credential",
+                   "this credential is not registered or was disabled; ask the registry's "
+                   "administrator for a new one");
+            return std::nullopt;
+        }
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        if (device->expiresAt <= now) {
+            refuse(res, 401, "credential_expired",
+                   fmt::format("the credential of '{}' has expired; ask the registry's "
+                               "administrator to renew it",
+                               device->id));
+            return std::nullopt;
+        }
+        if (!allows(device->role, needed)) {
+            refuse(res, 403, "forbidden",
+                   fmt::format("a {} may not do this", toString(device->role)));
+            return std::nullopt;
+        }
+        return device;
+    }
+
+    // Reads the body with `from`, one of api.hpp's strict parsers; answers the refusal itself.
+    template <class From>
+    auto parse(const httplib::Request& req, httplib::Response& res, From from)
+        -> std::optional<std::decay_t<decltype(from(Json()).value())>> {
+        auto body = api::parseBody(req.body, config.maxBodyBytes);
+        if (!body) {
+            refuse(res, body.error());
+            return std::nullopt;
+        }
+        auto value = from(body.value());
+        if (!value) {
+            refuse(res, value.error());
+            return std::nullopt;
+        }
+        return std::move(value).value();
+    }
+
+    void routes() {
+        httplib::Server& s = *server;
+
+        s.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+            auto version = store->schemaVersion();
+            auto sequence = store->currentSequence();
+            if (!version || !sequence) {
+                refuse(res, !version ? version.error() : sequence.error());
+                return;
+            }
+            reply(res, 200,
+                  Json{{"status", "ok"},
+                       {"schema_version", version.value()},
+                       {"sequence", sequence.value()}});
+        });
+
+        s.Get("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::ReadApplications))
+                return;
+            for (const auto& [name, _] : req.params) {
+                if (name != "region" && name != "organisation" && name != "cursor" &&
+                    name != "limit") {
+                    refuse(res, 400, "unknown_field",
+                           fmt::format("unknown query parameter '{}'", name));
+                    return;
+                }
+            }
+            ApplicationFilter filter;
+            const auto region = integerParam(req, "region", 1, 89, res);
+            const auto organisation = integerParam(req, "organisation", 0, 4294967295L, res);
+            const auto limit = integerParam(req, "limit", 1, 1000, res);
+            if (badParam(region) || badParam(organisation) || badParam(limit))
+                return;
+            if (region)
+                filter.region = static_cast<int>(*region);
+            if (organisation)
+                filter.organisationCode = static_cast<std::uint32_t>(*organisation);
+            if (limit)
+                filter.limit = static_cast<int>(*limit);
+            filter.cursor = req.get_param_value("cursor");
+            auto page = store->pendingApplications(filter);
+            if (!page)
+                return refuse(res, page.error());
+            reply(res, 200, toJson(page.value()));
+        });
+
+        s.Post("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::Administer))
+                return;
+            auto applications = parse(req, res, parseApplications);
+            if (!applications)
+                return;
+            auto added = store->addApplications(*applications);
+            if (!added)
+                return refuse(res, added.error());
+            reply(res, 201, Json{{"added", added.value()}});
+        });
+
+        s.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
+            auto device = authenticate(req, res, Permission::WriteEvents);
+            if (!device)
+                return;
+            auto event = parse(req, res, [](const Json& j) { return parseStatusEvent(j); });
+            if (!event)
+                return;
+            if (device->role == Role::Station && event->station != device->id) {
+                return refuse(res, 403, "forbidden",
+                              fmt::format("station '{}' may only report its own events, not "
+                                          "those of '{}'",
+                                          device->id, event->station));
+            }
+            auto outcome = store->recordEvent(*event, device->id);
+            if (!outcome) {
+                const StoreError& e = outcome.error();
+                if (e.code == StoreErrorCode::Conflict) {
+                    const bool reused = e.message.find("idempotency") != std::string::npos;
+                    return refuse(res, 409,
+                                  reused ? "idempotency_conflict" : "impossible_transition",
+                                  e.message);
+                }
+                return refuse(res, e);
+            }
+            reply(res, outcome->duplicate ? 200 : 201, toJson(outcome.value()));
+        });
+
+        s.Get("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::Administer))
+                return;
+            const auto after =
+                integerParam(req, "after", 0, std::numeric_limits<long>::max() - 1, res);
+            const auto limit = integerParam(req, "limit", 1, 10000, res);
+            if (badParam(after) || badParam(limit))
+                return;
+            auto events = store->eventsAfter(after ? static_cast<std::uint64_t>(*after) : 0,
+                                             limit ? static_cast<int>(*limit) : 1000);
+            if (!events)
+                return refuse(res, events.error());
+            Json items = Json::array();
+            for (const RecordedEvent& e : events.value()) {
+                Json item = toJson(e.event);
+                item["sequence"] = e.sequence;
+                item["received_at"] = api::formatTime(e.receivedAt);
+                items.push_back(std::move(item));
+            }
+            reply(res, 200, Json{{"items", std::move(items)}});
+        });
+
+        s.Post("/v1/leases", [this](const httplib::Request& req, httplib::Response& res) {
+            auto device = authenticate(req, res, Permission::LeaseNumbers);
+            if (!device)
+                return;
+            auto request = parse(req, res, [](const Json& j) { return parseLeaseRequest(j); });
+            if (!request)
+                return;
+            if (device->region && *device->region != request->region) {
+                return refuse(res, 403, "forbidden",
+                              fmt::format("station '{}' issues cards for region {:02}, not {:02}",
+                                          device->id, *device->region, request->region));
+            }
+            auto lease = store->leaseSerials(request->region, request->count, device->id);
+            if (!lease)
+                return refuse(res, lease.error());
+            reply(res, 201, toJson(lease.value()));
+        });
+
+        s.Get(R"(/v1/cards/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+            auto device = authenticate(req, res, Permission::LookupStatus);
+            if (!device)
+                return;
+            auto number = parseCardNumberParam(req.matches[1].str());
+            if (!number)
+                return refuse(res, number.error());
+            auto answer =
+                store->lookup(number->digits(), allows(device->role, Permission::LookupPersonal));
+            if (!answer)
+                return refuse(res, answer.error());
+            reply(res, 200, toJson(answer.value()));
+        });
+
+        s.Post("/v1/check-ins", [this](const httplib::Request& req, httplib::Response& res) {
+            auto device = authenticate(req, res, Permission::WriteCheckIns);
+            if (!device)
+                return;
+            auto checkIns = parse(req, res, [](const Json& j) { return parseCheckIns(j); });
+            if (!checkIns)
+                return;
+            int recorded = 0;
+            int duplicates = 0;
+            for (const CheckIn& c : *checkIns) {
+                auto fresh = store->recordCheckIn(c, device->id);
+                if (!fresh)
+                    return refuse(res, fresh.error());
+                ++(fresh.value() ? recorded : duplicates);
+            }
+            reply(res, 200, Json{{"recorded", recorded}, {"duplicates", duplicates}});
+        });
+
+        s.Get("/v1/status-list", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::ReadStatusList))
+                return;
+            if (!publisher) {
+                return refuse(res, 503, "status_list_unavailable",
+                              "this registry has no status-signing key configured");
+            }
+            auto list = publisher->latest();
+            if (!list)
+                return refuse(res, list.error());
+            res.set_header("X-Status-List-Version", std::to_string(list->version));
+            res.set_header("Cache-Control", "no-cache");
+            res.status = 200;
+            res.set_content(reinterpret_cast<const char*>(list->bytes->data()), list->bytes->size(),
+                            "application/cose");
+        });
+
+        s.Get("/v1/status-list/delta", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::ReadStatusList))
+                return;
+            const auto since =
+                integerParam(req, "since", 0, std::numeric_limits<long>::max() - 1, res);
+            if (badParam(since))
+                return;
+            if (!since)
+                return refuse(res, 400, "missing_field", "query parameter 'since' is required");
+            if (!publisher) {
+                return refuse(res, 503, "status_list_unavailable",
+                              "this registry has no status-signing key configured");
+            }
+            auto delta = publisher->deltaSince(static_cast<std::uint64_t>(*since));
+            if (!delta)
+                return refuse(res, delta.error());
+            if (!delta.value()) {
+                return refuse(res, 404, "unknown_base",
+                              fmt::format("no status list of version {} is kept; fetch the whole "
+                                          "list",
+                                          *since));
+            }
+            res.set_header("X-Status-List-Version", std::to_string(delta.value()->version));
+            if (!delta.value()->bytes) {
+                res.status = 204; // the caller holds the newest list
+                return;
+            }
+            res.status = 200;
+            res.set_content(reinterpret_cast<const char*>(delta.value()->bytes->data()),
+                            delta.value()->bytes->size(), "application/cose");
+        });
+    }
+};
+
+Service::Service(std::unique_ptr<Store> store, ServiceConfig config)
+    : m_impl(std::make_unique<Impl>(std::move(store), std::move(config))) {}
+
+Service::~Service() = default;
+
+std::optional<ServiceError> Service::bind() {
+    Impl& d = *m_impl;
+    if (d.config.tls) {
+        const TlsConfig& tls = *d.config.tls;
+        std::string problem;
+        d.server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+            SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+            if (!tls.keyPassphrase.empty()) {
+                SSL_CTX_set_default_passwd_cb_userdata(
+                    &ctx, const_cast<char*>(tls.keyPassphrase.c_str()));
+            }
+            if (SSL_CTX_use_certificate_chain_file(&ctx, tls.certificate.c_str()) != 1) {
+                problem =
+                    fmt::format("cannot use '{}' as the TLS certificate", tls.certificate.string());
+                return false;
+            }
+            if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                SSL_CTX_check_private_key(&ctx) != 1) {
+                problem = fmt::format("cannot use '{}' as the TLS key: wrong passphrase, or not "
+                                      "the certificate's key",
+                                      tls.key.string());
+                return false;
+            }
+            SSL_CTX_set_default_passwd_cb_userdata(&ctx, nullptr);
+            if (tls.clientCa) {
+                if (SSL_CTX_load_verify_locations(&ctx, tls.clientCa->c_str(), nullptr) != 1) {
+                    problem = fmt::format("cannot read the client CA '{}'", tls.clientCa->string());
+                    return false;
+                }
+                // Ask for a certificate but do not insist: token-holding devices have none.
+                SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+            }
+            return true;
+        });
+        ERR_clear_error();
+        if (!d.server->is_valid())
+            return ServiceError{problem.empty() ? "TLS setup failed" : problem};
+    } else {
+        d.server = std::make_unique<httplib::Server>();
+    }
+    httplib::Server& s = *d.server;
+    s.set_payload_max_length(d.config.maxBodyBytes);
+    s.set_tcp_nodelay(true); // small JSON answers must not wait for Nagle (about 40 ms)
+    s.set_read_timeout(std::chrono::seconds(10));
+    s.set_write_timeout(std::chrono::seconds(10));
+    s.set_keep_alive_max_count(1000);
+    const int threads = d.config.threads;
+    s.new_task_queue = [threads] {
+        return new httplib::ThreadPool(static_cast<size_t>(threads));
+    };
+    s.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+            refuse(res, 500, "internal", "the registry failed on this request; it keeps serving");
+        });
+    s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty())
+            return;
+        switch (res.status) {
+        case 404:
+            refuse(res, 404, "not_found", fmt::format("no such route: {}", maskedPath(req.path)));
+            break;
+        case 413:
+            refuse(res, 413, "too_large", "the request body is larger than the registry accepts");
+            break;
+        case 400:
+            refuse(res, 400, "malformed_request", "the HTTP request could not be read");
+            break;
+        default:
+            refuse(res, res.status, "http_error", "the request was refused");
+            break;
+        }
+    });
+    if (d.config.accessLog) {
+        s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+            std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), maskedPath(req.path).c_str(),
+                         res.status);
+        });
+    }
+    if (d.config.statusSigner)
+        d.publisher = std::make_unique<StatusPublisher>(*d.store, *d.config.statusSigner,
+                                                        d.config.statusListInterval);
+    d.routes();
+    d.port = d.config.port == 0
+                 ? s.bind_to_any_port(d.config.host)
+                 : (s.bind_to_port(d.config.host, d.config.port) ? d.config.port : -1);
+    if (d.port <= 0)
+        return ServiceError{fmt::format("cannot listen on {}:{}", d.config.host, d.config.port)};
+    return std::nullopt;
+}
+
+int Service::port() const {
+    return m_impl->port;
+}
+
+bool Service::run() {
+    return m_impl->server && m_impl->server->listen_after_bind();
+}
+
+void Service::stop() {
+    if (m_impl->server)
+        m_impl->server->stop();
+}
+
+} // namespace unioncard::registry

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "status_publisher.hpp"
+
+#include <fmt/format.h>
+
+namespace unioncard::registry {
+namespace {
+
+constexpr std::size_t kKeptLists = 4; // decoded lists in memory: about 1 MB each at full size
+
+Seconds now() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+StoreError internal(const StatusListError& error) {
+    return {StoreErrorCode::Internal, fmt::format("status list: {}", error.message)};
+}
+
+} // namespace
+
+StatusPublisher::StatusPublisher(Store& store, const StatusSigner& signer,
+                                 std::chrono::seconds interval)
+    : m_store(store), m_signer(signer), m_interval(interval) {}
+
+Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
+    std::lock_guard lock(m_mutex);
+    const auto steadyNow = std::chrono::steady_clock::now();
+    if (m_latest && steadyNow - m_checkedAt < m_interval)
+        return *m_latest;
+    auto sequence = m_store.currentSequence();
+    if (!sequence)
+        return fail(sequence.error());
+    m_checkedAt = steadyNow;
+    if (m_latest && m_latest->version == sequence.value())
+        return *m_latest;
+
+    // Another instance may have published this version already: serve its bytes.
+    auto kept = m_store.statusList(sequence.value());
+    if (!kept)
+        return fail(kept.error());
+    Published published;
+    if (kept.value()) {
+        published = {sequence.value(), std::make_shared<const Bytes>(std::move(*kept.value()))};
+    } else {
+        auto built = build(sequence.value(), now());
+        if (!built)
+            return built;
+        published = std::move(built).value();
+    }
+    m_latest = published;
+    m_deltas.clear();
+    return published;
+}
+
+Result<StatusPublisher::Published, StoreError> StatusPublisher::build(std::uint64_t version,
+                                                                      Seconds at) {
+    auto highest = m_store.highestSerials();
+    if (!highest)
+        return fail(highest.error());
+    auto builder = StatusListBuilder::create(version, at, highest.value());
+    if (!builder)
+        return fail(internal(builder.error()));
+    std::optional<StatusListError> refused;
+    auto walked = m_store.forEachNotValid([&](const CardValidity& card) {
+        if (!refused)
+            refused = builder->add({card.region, card.serial, card.validity});
+    });
+    if (walked)
+        return fail(*walked);
+    if (refused)
+        return fail(internal(*refused));
+    auto bytes = builder->finish(m_signer.key, m_signer.certificate);
+    if (!bytes)
+        return fail(internal(bytes.error()));
+    if (auto error = m_store.saveStatusList(version, bytes.value()))
+        return fail(*error);
+    // If another instance saved this version first, its bytes are the version's bytes.
+    auto kept = m_store.statusList(version);
+    if (!kept)
+        return fail(kept.error());
+    if (!kept.value())
+        return fail(StoreError{StoreErrorCode::Internal, "a saved status list is missing"});
+    return Published{version, std::make_shared<const Bytes>(std::move(*kept.value()))};
+}
+
+Result<std::shared_ptr<const StatusList>, StoreError> StatusPublisher::listAt(std::uint64_t version,
+                                                                              Seconds at) {
+    if (auto it = m_lists.find(version); it != m_lists.end())
+        return it->second;
+    std::shared_ptr<const Bytes> bytes;
+    if (m_latest && m_latest->version == version) {
+        bytes = m_latest->bytes;
+    } else {
+        auto kept = m_store.statusList(version);
+        if (!kept)
+            return fail(kept.error());
+        if (!kept.value())
+            return std::shared_ptr<const StatusList>();
+        bytes = std::make_shared<const Bytes>(std::move(*kept.value()));
+    }
+    // The database is checked like any verifier would: a list altered at rest is refused.
+    auto list = StatusList::load(*bytes, m_signer.root, at);
+    if (!list)
+        return fail(internal(list.error()));
+    if (m_lists.size() >= kKeptLists)
+        m_lists.erase(m_lists.begin());
+    auto shared = std::make_shared<const StatusList>(std::move(list).value());
+    m_lists.emplace(version, shared);
+    return shared;
+}
+
+Result<std::optional<StatusPublisher::Published>, StoreError>
+StatusPublisher::deltaSince(std::uint64_t since) {
+    auto newest = latest();
+    if (!newest)
+        return fail(newest.error());
+    std::lock_guard lock(m_mutex);
+    const Published& to = newest.value();
+    if (since == to.version)
+        return std::optional<Published>(Published{since, nullptr});
+    if (since > to.version)
+        return std::optional<Published>();
+    if (auto it = m_deltas.find(since); it != m_deltas.end() && it->second.version == to.version)
+        return std::optional<Published>(it->second);
+    const Seconds at = now();
+    auto from = listAt(since, at);
+    if (!from)
+        return fail(from.error());
+    if (!from.value())
+        return std::optional<Published>();
+    auto target = listAt(to.version, at);
+    if (!target)
+        return fail(target.error());
+    auto delta = encodeDelta(*from.value(), *target.value(), m_signer.key, m_signer.certificate);
+    if (!delta)
+        return fail(internal(delta.error()));
+    Published published{to.version, std::make_shared<const Bytes>(std::move(delta).value())};
+    if (m_deltas.size() >= 64)
+        m_deltas.erase(m_deltas.begin());
+    m_deltas[since] = published;
+    return std::optional<Published>(published);
+}
+
+} // namespace unioncard::registry

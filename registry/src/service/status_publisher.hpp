@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Builds, signs, keeps and serves the status list. One build per interval at most, whatever
+// the number of verifiers asking; the signed bytes go into the store so that every service
+// instance on one database serves the same list for a version, and so that deltas can be
+// computed from any kept version after a restart.
+
+#include <unioncard/registry/service.hpp>
+#include <unioncard/registry/status_list.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace unioncard::registry {
+
+class StatusPublisher {
+public:
+    struct Published {
+        std::uint64_t version = 0;
+        std::shared_ptr<const Bytes> bytes; ///< null for a delta: the caller is up to date
+    };
+
+    StatusPublisher(Store& store, const StatusSigner& signer, std::chrono::seconds interval);
+
+    /// The newest snapshot, building one if the registry changed and the interval has passed.
+    Result<Published, StoreError> latest();
+    /// The delta from `since` to the newest snapshot; nullopt when `since` is not kept (or is
+    /// newer than anything published); bytes null when `since` is the newest.
+    Result<std::optional<Published>, StoreError> deltaSince(std::uint64_t since);
+
+private:
+    Result<Published, StoreError> build(std::uint64_t version, Seconds now);
+    Result<std::shared_ptr<const StatusList>, StoreError> listAt(std::uint64_t version,
+                                                                 Seconds now);
+
+    Store& m_store;
+    const StatusSigner& m_signer;
+    std::chrono::seconds m_interval;
+    std::mutex m_mutex;
+    std::optional<Published> m_latest;
+    std::chrono::steady_clock::time_point m_checkedAt{};
+    std::map<std::uint64_t, std::shared_ptr<const StatusList>> m_lists; ///< a few recent
+    std::map<std::uint64_t, Published> m_deltas; ///< by base version, to m_latest
+};
+
+} // namespace unioncard::registry
