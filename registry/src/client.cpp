@@ -471,8 +471,17 @@ Result<StatusListDocument, ClientError> RegistryClient::statusListDelta(std::uin
     if (!reply) {
         // The server keeps a bounded history; a base it dropped means "take the full list".
         if (reply.error().code == ClientErrorCode::Rejected && reply.error().httpStatus == 404 &&
-            reply.error().serverCode == "unknown_base")
-            return statusList();
+            reply.error().serverCode == "unknown_base") {
+            auto full = statusList();
+            // An instance behind a load balancer may be a version behind the one the caller
+            // holds: taking its list would bring back cards revoked since.
+            if (full && full->version < since)
+                return fail(makeError(ClientErrorCode::ServerError,
+                                      fmt::format("the registry offered status list {}, older "
+                                                  "than the {} held; try again later",
+                                                  full->version, since)));
+            return full;
+        }
         return fail(reply.error());
     }
     return m_impl->cose("GET /v1/status-list/delta", *reply, true);

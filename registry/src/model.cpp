@@ -161,6 +161,8 @@ std::string_view toString(StoreErrorCode code) {
         return "not_found";
     case StoreErrorCode::Conflict:
         return "conflict";
+    case StoreErrorCode::IdempotencyConflict:
+        return "idempotency_conflict";
     case StoreErrorCode::Exhausted:
         return "exhausted";
     case StoreErrorCode::Unavailable:

@@ -129,11 +129,14 @@ Fate fateOf(const ClientError& error) {
                    : Fate::RetryItem;
     case ClientErrorCode::BadResponse:
         return Fate::RetryItem;
+    case ClientErrorCode::Forbidden:
+        // A 403 answers this item (a station reporting under another station's id): parked for
+        // the operator, so that it cannot hold every other card's events back for ever.
+        return Fate::Park;
     case ClientErrorCode::Configuration:
     case ClientErrorCode::Unreachable:
     case ClientErrorCode::Tls:
     case ClientErrorCode::Unauthorized:
-    case ClientErrorCode::Forbidden:
         return Fate::BackOffAll;
     }
     return Fate::BackOffAll;

@@ -27,7 +27,8 @@ using Json = nlohmann::json;
 // The one shape of every refusal: {"error": code, "message": words} (docs/registry-api.yaml).
 void reply(httplib::Response& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json");
+    // Messages may quote what the client sent, which need not be UTF-8: replaced, never thrown.
+    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 void refuse(httplib::Response& res, int status, std::string_view code, std::string_view message) {
@@ -41,6 +42,7 @@ int httpStatus(StoreErrorCode code) {
     case StoreErrorCode::NotFound:
         return 404;
     case StoreErrorCode::Conflict:
+    case StoreErrorCode::IdempotencyConflict:
         return 409;
     case StoreErrorCode::Exhausted:
         return 409;
@@ -56,6 +58,12 @@ void refuse(httplib::Response& res, const StoreError& error) {
     const int status = httpStatus(error.code);
     if (status == 503)
         res.set_header("Retry-After", "5");
+    if (error.code == StoreErrorCode::Internal) {
+        // The database's own words stay in the service's log, not in the answer.
+        std::fprintf(stderr, "internal error: %s\n", error.message.c_str());
+        refuse(res, status, "internal", "the registry failed on this request; it keeps serving");
+        return;
+    }
     refuse(res, status, toString(error.code), error.message);
 }
 
@@ -63,12 +71,22 @@ void refuse(httplib::Response& res, const ApiError& error) {
     refuse(res, error.code == "too_large" ? 413 : 400, error.code, error.message);
 }
 
-// Paths carry card numbers; the access log keeps only the last four digits of one.
+// Paths carry card numbers; the access log keeps only the last four digits of one. The path
+// is already URL-decoded: bytes outside printable ASCII are escaped, so that a client cannot
+// write lines of its own into the log.
 std::string maskedPath(const std::string& path) {
     constexpr std::string_view kCards = "/v1/cards/";
-    if (path.rfind(kCards, 0) != 0 || path.size() <= kCards.size() + 4)
-        return path;
-    return std::string(kCards) + "****" + path.substr(path.size() - 4);
+    std::string shown = path;
+    if (path.rfind(kCards, 0) == 0 && path.size() > kCards.size() + 4)
+        shown = std::string(kCards) + "****" + path.substr(path.size() - 4);
+    std::string out;
+    for (const unsigned char c : shown) {
+        if (c < 0x20 || c >= 0x7F)
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
 }
 
 std::string peerCommonName(const SSL* ssl) {
@@ -310,12 +328,8 @@ struct Service::Impl {
             auto outcome = store->recordEvent(*event, device->id);
             if (!outcome) {
                 const StoreError& e = outcome.error();
-                if (e.code == StoreErrorCode::Conflict) {
-                    const bool reused = e.message.find("idempotency") != std::string::npos;
-                    return refuse(res, 409,
-                                  reused ? "idempotency_conflict" : "impossible_transition",
-                                  e.message);
-                }
+                if (e.code == StoreErrorCode::Conflict)
+                    return refuse(res, 409, "impossible_transition", e.message);
                 return refuse(res, e);
             }
             reply(res, outcome->duplicate ? 200 : 201, toJson(outcome.value()));
@@ -480,6 +494,11 @@ std::optional<ServiceError> Service::bind() {
                 }
                 // Ask for a certificate but do not insist: token-holding devices have none.
                 SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+                // With peer verification on, OpenSSL resumes no session without a context id
+                // (SSL_R_SESSION_ID_CONTEXT_UNINITIALIZED): clients that cache sessions would
+                // fail every reconnect.
+                static constexpr unsigned char kContext[] = "unioncard-registry";
+                SSL_CTX_set_session_id_context(&ctx, kContext, sizeof kContext - 1);
             }
             return true;
         });
@@ -503,6 +522,8 @@ std::optional<ServiceError> Service::bind() {
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
             refuse(res, 500, "internal", "the registry failed on this request; it keeps serving");
         });
+    // httplib calls this outside its handlers' try block: nothing in it may throw (reply()
+    // never does; an allocation failure ends the process as it would anywhere).
     s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty())
             return;

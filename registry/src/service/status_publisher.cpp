@@ -54,19 +54,29 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
 
 Result<StatusPublisher::Published, StoreError> StatusPublisher::build(std::uint64_t version,
                                                                       Seconds at) {
-    auto highest = m_store.highestSerials();
-    if (!highest)
-        return fail(highest.error());
-    auto builder = StatusListBuilder::create(version, at, highest.value());
-    if (!builder)
-        return fail(internal(builder.error()));
+    // The region table and the not-valid cards are two reads: a card produced between them can
+    // lie above the table's top, and the builder refuses it. The reads are then simply done
+    // again (a few times: each race needs a new card in that instant).
+    std::optional<StatusListBuilder> builder;
     std::optional<StatusListError> refused;
-    auto walked = m_store.forEachNotValid([&](const CardValidity& card) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto highest = m_store.highestSerials();
+        if (!highest)
+            return fail(highest.error());
+        auto created = StatusListBuilder::create(version, at, highest.value());
+        if (!created)
+            return fail(internal(created.error()));
+        builder.emplace(std::move(created).value());
+        refused.reset();
+        auto walked = m_store.forEachNotValid([&](const CardValidity& card) {
+            if (!refused)
+                refused = builder->add({card.region, card.serial, card.validity});
+        });
+        if (walked)
+            return fail(*walked);
         if (!refused)
-            refused = builder->add({card.region, card.serial, card.validity});
-    });
-    if (walked)
-        return fail(*walked);
+            break;
+    }
     if (refused)
         return fail(internal(*refused));
     auto bytes = builder->finish(m_signer.key, m_signer.certificate);

@@ -149,10 +149,15 @@ public:
     std::optional<DbError> ensureConnected() {
         if (PQstatus(m_conn) == CONNECTION_OK)
             return std::nullopt;
-        if (!m_inTransaction)
+        if (!m_inTransaction) {
             PQreset(m_conn);
-        if (PQstatus(m_conn) == CONNECTION_OK)
-            return std::nullopt;
+            // A new connection starts with the server's defaults: restore what openPostgres set.
+            if (PQstatus(m_conn) == CONNECTION_OK && PQsetClientEncoding(m_conn, "UTF8") == 0) {
+                PgResult tz(PQexec(m_conn, "SET TIME ZONE 'UTC'"));
+                if (PQresultStatus(tz.get()) == PGRES_COMMAND_OK)
+                    return std::nullopt;
+            }
+        }
         return DbError{DbErrorCode::Unavailable, fmt::format("cannot reach PostgreSQL ({})",
                                                              trimmed(PQerrorMessage(m_conn)))};
     }

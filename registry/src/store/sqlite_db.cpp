@@ -276,10 +276,11 @@ Result<std::unique_ptr<Db>, DbError> openSqlite(const std::string& path, int bus
     auto db = std::make_unique<SqliteDb>(raw);
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, busyTimeoutMs);
-    // WAL: readers never block the writer nor the writer them; synchronous=NORMAL is durable
-    // across application crashes in WAL mode and loses at most the last commits on power loss
+    // WAL: readers never block the writer nor the writer them. synchronous=FULL: a commit is on
+    // disk before the registry answers, so an event it acknowledged (and a station's outbox then
+    // deleted) survives a power cut; NORMAL could lose the last commits
     // (sqlite.org/pragma.html#pragma_synchronous). Foreign keys are off unless asked for.
-    if (auto e = db->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+    if (auto e = db->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                             "PRAGMA foreign_keys=ON;"))
         return fail(*e);
     return std::unique_ptr<Db>(std::move(db));

@@ -79,6 +79,12 @@ echo "events_latency_p99 $(awk '$1 == "99%" {print $2}' wrk-events.txt)"
 
 echo "== status list"
 echo "status_list_bytes $(stat -c %s list.cose) (version $version)"
+# Lookup time in the verifier's in-memory form, on this very list (status_list_bench beside the
+# daemon, when built).
+status_bench=$(dirname "$registryd")/status_list_bench
+if [ -x "$status_bench" ]; then
+    "$status_bench" --list list.cose --root root/root-cert.pem --benchmark_min_time=0.2
+fi
 # A day's changes: 1,000 cards revoked, then the delta from the list above.
 "$python" - "$base" "$station" "$first" "$member" <<'PY'
 import json, ssl, sys, urllib.request

@@ -159,6 +159,18 @@ expect "a 2 MB body" 413 too_large
 code=$(curl -s -o body.json -w '%{http_code}' --cacert tls-ca.pem -H "Authorization: Bearer $station" -H 'Content-Type: application/json' --data-binary @deep.json "$base/v1/events")
 expect "deep nesting" 400 malformed_json
 http "$station" GET /v1/no-such-thing; expect "unknown route" 404 not_found
+http "" GET /v1/%FF%0Aforged; expect "a path that is not UTF-8" 404 not_found
+http "$station" GET "/v1/applications?%FF=1"; expect "a parameter name that is not UTF-8" 400 unknown_field
+http "" GET /v1/health; expect "still serving after them" 200
+if grep -q "forged" registry.err && ! grep -q "^forged" registry.err; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the access log let a client write a line of its own"; fi
+# TLS sessions resume with client certificates asked for (openssl s_client as the client).
+# (The input stays open half a second: a TLS 1.3 ticket arrives after the handshake.)
+(sleep 0.5) | openssl s_client -connect "127.0.0.1:$port" -CAfile tls-ca.pem -sess_out session.pem >/dev/null 2>&1
+if (sleep 0.5) | openssl s_client -connect "127.0.0.1:$port" -CAfile tls-ca.pem -sess_in session.pem 2>/dev/null | grep -q "^Reused"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL: a TLS session did not resume"
+fi
 
 # --- SQL metacharacters are data
 name="Robert'); DROP TABLE members;-- O'Brien \"Ёлкин\""

@@ -593,16 +593,12 @@ def golomb_cost(gap, m):
 
 def documented_golomb_m(gaps):
     """The M the "Choice of M" paragraph prescribes for these gaps. Not a verification step
-    (a reader accepts any M in 1..2^40); the tests use it to check the encoder. Where the text
-    leaves room, this reads it as: mean gap = sum // count; M0 = (mean + 1) * 693 // 1000;
-    candidates max(1, M0 // 2) .. 2 * M0 + 2; more than 256 of them: lo + (hi - lo) * i // 255
-    for i = 0..255."""
-    m0 = (sum(gaps) // len(gaps) + 1) * 693 // 1000
+    (a reader accepts any M in 1..2^40); the tests use it to check the encoder: mean + 1 =
+    (sum + n) // n; M0 = max(1, (mean + 1) * 693 // 1000); candidates lo = max(1, M0 // 2) to
+    hi = 2 * M0 + 2 in steps of max(1, (hi - lo) // 256)."""
+    m0 = max(1, (sum(gaps) + len(gaps)) // len(gaps) * 693 // 1000)
     lo, hi = max(1, m0 // 2), 2 * m0 + 2
-    if hi - lo + 1 <= 256:
-        candidates = range(lo, hi + 1)
-    else:
-        candidates = sorted({lo + (hi - lo) * i // 255 for i in range(256)})
+    candidates = range(lo, hi + 1, max(1, (hi - lo) // 256))
     best = None
     for m in candidates:
         c = sum(golomb_cost(g, m) for g in gaps)

@@ -128,10 +128,11 @@ struct EventOutcome {
 enum class StoreErrorCode {
     InvalidArgument, ///< the request itself is wrong (bad number, unknown member)
     NotFound,
-    Conflict,    ///< impossible transition, or an idempotency key reused for another event
-    Exhausted,   ///< no serials left in the region
-    Unavailable, ///< the database is down, locked beyond the timeout, or full
-    Internal,    ///< a bug or a damaged database
+    Conflict, ///< an impossible transition, or the state forbids it (application fulfilled)
+    IdempotencyConflict, ///< an idempotency key reused for a different event
+    Exhausted,           ///< no serials left in the region
+    Unavailable,         ///< the database is down, locked beyond the timeout, or full
+    Internal,            ///< a bug or a damaged database
 };
 
 struct StoreError {

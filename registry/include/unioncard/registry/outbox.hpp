@@ -12,11 +12,13 @@
 //   delivered).
 // - In order per card: an event is sent only when no earlier event for the same card is waiting
 //   or parked. Other cards are not held up.
-// - A permanent refusal (Rejected: impossible transition, idempotency conflict, bad request) parks
+// - A permanent refusal (Rejected: impossible transition, idempotency conflict, bad request;
+//   Forbidden: this device may not send this item) parks
 //   the item with the server's reason for the operator (parked()); it keeps later events of the
 //   same card back until the operator retries or discards it, and holds up nothing else.
 // - Retries back off exponentially with jitter up to a cap (5 minutes by default). Faults of the
-//   whole connection (unreachable, TLS, credential, 503/429) back off the whole outbox; a fault
+//   whole connection (unreachable, TLS, an unknown or expired credential, 503/429) back off the
+//   whole outbox; a fault
 //   of one request (another 5xx, an unreadable answer) backs off that item only.
 //
 // Tables: registry_outbox and registry_outbox_state, created if absent. The file may hold the
