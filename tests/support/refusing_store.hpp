@@ -34,6 +34,12 @@ public:
     Result<std::vector<std::pair<int, std::uint64_t>>, StoreError> highestSerials() override {
         return refused<std::vector<std::pair<int, std::uint64_t>>>();
     }
+    Result<std::uint64_t, StoreError>
+    statusSnapshot(const std::function<bool(std::uint64_t,
+                                            const std::vector<std::pair<int, std::uint64_t>>&)>&,
+                   const std::function<void(const CardValidity&)>&) override {
+        return refused<std::uint64_t>();
+    }
     Result<std::uint64_t, StoreError> currentSequence() override {
         return refused<std::uint64_t>();
     }

@@ -42,7 +42,7 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     if (kept.value()) {
         published = {sequence.value(), std::make_shared<const Bytes>(std::move(*kept.value()))};
     } else {
-        auto built = build(sequence.value(), now());
+        auto built = build(now());
         if (!built)
             return built;
         published = std::move(built).value();
@@ -52,33 +52,31 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     return published;
 }
 
-Result<StatusPublisher::Published, StoreError> StatusPublisher::build(std::uint64_t version,
-                                                                      Seconds at) {
-    // The region table and the not-valid cards are two reads: a card produced between them can
-    // lie above the table's top, and the builder refuses it. The reads are then simply done
-    // again (a few times: each race needs a new card in that instant).
+Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at) {
+    // The sequence, the regions' tops and the not-valid cards come from one read transaction,
+    // so the list labelled with a version is exactly the registry at that version.
     std::optional<StatusListBuilder> builder;
     std::optional<StatusListError> refused;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        auto highest = m_store.highestSerials();
-        if (!highest)
-            return fail(highest.error());
-        auto created = StatusListBuilder::create(version, at, highest.value());
-        if (!created)
-            return fail(internal(created.error()));
-        builder.emplace(std::move(created).value());
-        refused.reset();
-        auto walked = m_store.forEachNotValid([&](const CardValidity& card) {
+    auto snapshot = m_store.statusSnapshot(
+        [&](std::uint64_t sequence, const std::vector<std::pair<int, std::uint64_t>>& highest) {
+            auto created = StatusListBuilder::create(sequence, at, highest);
+            if (!created) {
+                refused = created.error();
+                return false;
+            }
+            builder.emplace(std::move(created).value());
+            refused.reset();
+            return true;
+        },
+        [&](const CardValidity& card) {
             if (!refused)
                 refused = builder->add({card.region, card.serial, card.validity});
         });
-        if (walked)
-            return fail(*walked);
-        if (!refused)
-            break;
-    }
+    if (!snapshot)
+        return fail(snapshot.error());
     if (refused)
         return fail(internal(*refused));
+    const std::uint64_t version = snapshot.value();
     auto bytes = builder->finish(m_signer.key, m_signer.certificate);
     if (!bytes)
         return fail(internal(bytes.error()));

@@ -31,7 +31,9 @@ public:
     Result<std::optional<Published>, StoreError> deltaSince(std::uint64_t since);
 
 private:
-    Result<Published, StoreError> build(std::uint64_t version, Seconds now);
+    /// Builds, signs and saves the list of the registry as it is now; its version is the
+    /// event sequence of the snapshot it was read from.
+    Result<Published, StoreError> build(Seconds now);
     Result<std::shared_ptr<const StatusList>, StoreError> listAt(std::uint64_t version,
                                                                  Seconds now);
 

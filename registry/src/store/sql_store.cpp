@@ -577,38 +577,40 @@ public:
     std::optional<StoreError>
     forEachNotValid(const std::function<void(const CardValidity&)>& visit) override {
         std::lock_guard lock(m_mutex);
-        std::optional<StoreError> bad;
-        // Same predicate as the partial index cards_not_valid, which the query then walks in
-        // (region, serial) order without sorting.
-        auto e = m_db->stream(
-            "SELECT region, serial, state FROM cards WHERE state NOT IN "
-            "('produced', 'handed_over') ORDER BY region, serial",
-            {}, [&](const Row& r) {
-                auto state = parseCardState(r.text(2));
-                if (!state) {
-                    bad = StoreError{StoreErrorCode::Internal, "a card's stored state is unknown"};
-                    return false;
-                }
-                visit(CardValidity{static_cast<int>(r.integer(0)),
-                                   static_cast<std::uint64_t>(r.integer(1)), validityOf(*state)});
-                return true;
-            });
-        if (bad)
-            return bad;
-        if (e)
-            return toStoreError(*e);
-        return std::nullopt;
+        auto e = streamNotValid(visit);
+        if (!e)
+            return std::nullopt;
+        if (const auto* db = std::get_if<DbError>(&*e))
+            return toStoreError(*db);
+        return std::get<StoreError>(*e);
     }
 
     Result<std::vector<std::pair<int, std::uint64_t>>, StoreError> highestSerials() override {
         std::lock_guard lock(m_mutex);
-        UC_TRY_STORE(rows, m_db->query("SELECT region, MAX(serial) FROM cards GROUP BY region "
-                                       "ORDER BY region"));
-        std::vector<std::pair<int, std::uint64_t>> out;
-        for (const Row& r : *rows)
-            out.emplace_back(static_cast<int>(r.integer(0)),
-                             static_cast<std::uint64_t>(r.integer(1)));
-        return out;
+        auto tops = readTops();
+        if (!tops)
+            return fail(toStoreError(tops.error()));
+        return std::move(tops).value();
+    }
+
+    Result<std::uint64_t, StoreError> statusSnapshot(
+        const std::function<bool(std::uint64_t, const std::vector<std::pair<int, std::uint64_t>>&)>&
+            header,
+        const std::function<void(const CardValidity&)>& visit) override {
+        std::lock_guard lock(m_mutex);
+        // One read transaction (PostgreSQL: REPEATABLE READ; SQLite: one WAL snapshot), so the
+        // sequence, the regions' tops and the cards all describe the same moment.
+        return transact<std::uint64_t>(TxMode::Read, [&]() -> TxResult<std::uint64_t> {
+            UC_TRY(last, m_db->query("SELECT COALESCE(MAX(sequence), 0) FROM events"));
+            const auto sequence =
+                static_cast<std::uint64_t>(last->empty() ? 0 : last->front().integer(0));
+            UC_TRY(highest, readTops());
+            if (!header(sequence, *highest))
+                return sequence;
+            if (auto e = streamNotValid(visit))
+                return fail(*e);
+            return sequence;
+        });
     }
 
     Result<std::uint64_t, StoreError> currentSequence() override {
@@ -723,6 +725,43 @@ public:
     std::optional<StoreError> bulkLoad(const std::vector<Organisation>& organisations,
                                        const std::function<bool(Member&)>& nextMember,
                                        const std::function<bool(SeedCard&)>& nextCard) override;
+
+    // Each region's highest card serial (the status list's region table).
+    Result<std::vector<std::pair<int, std::uint64_t>>, DbError> readTops() {
+        auto rows = m_db->query("SELECT region, MAX(serial) FROM cards GROUP BY region "
+                                "ORDER BY region");
+        if (!rows)
+            return fail(rows.error());
+        std::vector<std::pair<int, std::uint64_t>> out;
+        for (const Row& r : *rows)
+            out.emplace_back(static_cast<int>(r.integer(0)),
+                             static_cast<std::uint64_t>(r.integer(1)));
+        return out;
+    }
+
+    // The not-valid cards in (region, serial) order. Same predicate as the partial index
+    // cards_not_valid, which the query then walks without sorting.
+    std::optional<TxError> streamNotValid(const std::function<void(const CardValidity&)>& visit) {
+        std::optional<StoreError> bad;
+        auto e = m_db->stream(
+            "SELECT region, serial, state FROM cards WHERE state NOT IN "
+            "('produced', 'handed_over') ORDER BY region, serial",
+            {}, [&](const Row& r) {
+                auto state = parseCardState(r.text(2));
+                if (!state) {
+                    bad = StoreError{StoreErrorCode::Internal, "a card's stored state is unknown"};
+                    return false;
+                }
+                visit(CardValidity{static_cast<int>(r.integer(0)),
+                                   static_cast<std::uint64_t>(r.integer(1)), validityOf(*state)});
+                return true;
+            });
+        if (bad)
+            return TxError(*bad);
+        if (e)
+            return TxError(*e);
+        return std::nullopt;
+    }
 
     template <class T, class F>
     Result<T, StoreError> transact(TxMode mode, F&& body, bool retryOnUnique = false);

@@ -788,6 +788,24 @@ TEST_F(StoreTest, StreamsTheCardsThatAreNotValidInOrder) {
     auto highest = store->highestSerials();
     ASSERT_TRUE(highest.ok());
     EXPECT_EQ(*highest, (std::vector<std::pair<int, std::uint64_t>>{{23, 40}, {77, 3}}));
+
+    // The same, as the one snapshot the status list is built from, with its sequence.
+    std::vector<CardValidity> snapshotCards;
+    std::vector<std::pair<int, std::uint64_t>> snapshotTops;
+    auto sequence = store->statusSnapshot(
+        [&](std::uint64_t, const std::vector<std::pair<int, std::uint64_t>>& tops) {
+            snapshotTops = tops;
+            return true;
+        },
+        [&](const CardValidity& c) { snapshotCards.push_back(c); });
+    ASSERT_TRUE(sequence.ok()) << sequence.error().message;
+    EXPECT_EQ(*sequence, *store->currentSequence());
+    EXPECT_EQ(snapshotTops, *highest);
+    ASSERT_EQ(snapshotCards.size(), seen.size());
+    for (std::size_t j = 0; j < seen.size(); ++j) {
+        EXPECT_EQ(snapshotCards[j].serial, seen[j].serial);
+        EXPECT_EQ(snapshotCards[j].validity, seen[j].validity);
+    }
 }
 
 TEST_F(StoreTest, KeepsPublishedStatusLists) {

@@ -96,6 +96,15 @@ public:
     virtual std::optional<StoreError>
     forEachNotValid(const std::function<void(const CardValidity&)>& visit) = 0;
     virtual Result<std::vector<std::pair<int, std::uint64_t>>, StoreError> highestSerials() = 0;
+    /// The status list's input as one consistent snapshot (one read transaction): the event
+    /// sequence it reflects and each region's highest serial go to `header` first (which may
+    /// return false to stop), then the not-valid cards to `visit` as forEachNotValid gives them.
+    /// Returns that sequence. `header` may be called again if the database asks for a retry.
+    virtual Result<std::uint64_t, StoreError> statusSnapshot(
+        const std::function<bool(std::uint64_t sequence,
+                                 const std::vector<std::pair<int, std::uint64_t>>& highest)>&
+            header,
+        const std::function<void(const CardValidity&)>& visit) = 0;
     /// The global event sequence now: a status list built now has this version.
     virtual Result<std::uint64_t, StoreError> currentSequence() = 0;
     /// Published status lists (signed bytes) by version, kept so deltas can be computed.
