@@ -762,6 +762,17 @@ Result<Application, ApiError> parseApplication(const nlohmann::json& json,
     return readApplication(json, scheme, "");
 }
 
+Result<std::vector<Application>, ApiError> parseApplications(const nlohmann::json& json,
+                                                             const card::NumberScheme& scheme) {
+    Reader r(json, "application batch", "", {"applications"});
+    std::vector<Application> applications;
+    readArray(r, "applications", 1, api::kMaxApplicationsPerBatch, applications,
+              [&](const nlohmann::json& item, std::string path) {
+                  return readApplication(item, scheme, std::move(path));
+              });
+    return finish(r, std::move(applications));
+}
+
 Result<ApplicationPage, ApiError> parseApplicationPage(const nlohmann::json& json,
                                                        const card::NumberScheme& scheme) {
     Reader r(json, "application page", "", {"items", "next_cursor"});

@@ -40,6 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
+from deterministic_cbor import EPOCH_DAY, TAG_DAYS, is_deterministic
+
 MAX_RECORD_SIZE = 256
 MAX_LIFETIME_DAYS = 3653  # expiry at most ten years (3653 days) after issue
 COSE_SIGN1_TAG = 18
@@ -48,9 +50,6 @@ HDR_KID = 4
 ALG_ES256 = -7
 KID_LEN = 8
 SIG_LEN = 64
-TAG_DAYS = 100          # RFC 8943
-TAG_EPOCH = 1           # RFC 8949 section 3.4.2
-EPOCH_DAY = dt.date(1970, 1, 1)
 
 VERDICTS = ("valid", "not_yet_valid", "expired", "bad_signature",
             "unknown_issuer", "issuer_not_valid", "not_union_card")
@@ -98,29 +97,6 @@ def day_number(v):
         return (v - EPOCH_DAY).days
     return None
 
-
-def to_reencodable(obj):
-    """Undo cbor2's semantic decoding of the tags this format uses, so that a
-    canonical re-encoding reproduces the original bytes exactly."""
-    if type(obj) is dt.date:
-        return cbor2.CBORTag(TAG_DAYS, (obj - EPOCH_DAY).days)
-    if isinstance(obj, dt.datetime):
-        secs = obj.timestamp()
-        return cbor2.CBORTag(TAG_EPOCH, int(secs) if secs == int(secs) else secs)
-    if isinstance(obj, cbor2.CBORTag):
-        return cbor2.CBORTag(obj.tag, to_reencodable(obj.value))
-    if isinstance(obj, dict):
-        return {to_reencodable(k): to_reencodable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_reencodable(v) for v in obj]
-    return obj
-
-
-def is_deterministic(obj, raw):
-    try:
-        return cbor2.dumps(to_reencodable(obj), canonical=True) == raw
-    except Exception:
-        return False
 
 
 def cert_kid(der):

@@ -124,35 +124,6 @@ bool badParam(const std::optional<long>& v) {
     return v && *v == std::numeric_limits<long>::min();
 }
 
-// {"applications": [...]}: what an administrator's import posts. All or nothing.
-Result<std::vector<Application>, ApiError> parseApplications(const Json& json) {
-    using R = Result<std::vector<Application>, ApiError>;
-    if (!json.is_object())
-        return R(
-            fail(ApiError{"wrong_type", "the body must be an object {\"applications\": [...]}"}));
-    for (const auto& [key, _] : json.items()) {
-        if (key != "applications")
-            return R(fail(ApiError{"unknown_field", fmt::format("unknown field '{}'", key)}));
-    }
-    const auto list = json.find("applications");
-    if (list == json.end())
-        return R(fail(ApiError{"missing_field", "field 'applications' is required"}));
-    if (!list->is_array())
-        return R(fail(ApiError{"wrong_type", "field 'applications' must be an array"}));
-    if (list->empty() || list->size() > 1000)
-        return R(fail(ApiError{"invalid_value", "send 1 to 1000 applications at a time"}));
-    std::vector<Application> out;
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        auto one = parseApplication((*list)[i]);
-        if (!one) {
-            return R(fail(ApiError{one.error().code,
-                                   fmt::format("applications[{}]: {}", i, one.error().message)}));
-        }
-        out.push_back(std::move(one).value());
-    }
-    return out;
-}
-
 } // namespace
 
 std::string tokenDigest(std::string_view token) {
@@ -303,7 +274,7 @@ struct Service::Impl {
         s.Post("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
             if (!authenticate(req, res, Permission::Administer))
                 return;
-            auto applications = parse(req, res, parseApplications);
+            auto applications = parse(req, res, [](const Json& j) { return parseApplications(j); });
             if (!applications)
                 return;
             auto added = store->addApplications(*applications);

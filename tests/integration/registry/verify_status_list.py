@@ -3,8 +3,9 @@
 """Independent verifier of the registry's signed status list and its deltas.
 
 A second implementation, written from docs/status-list.md and docs/card-format.md only (it
-imports and calls no project code and was written without reading the C++ encoder or decoder),
-so that a misreading of the format cannot pass on both sides.
+calls no C++ and was written without reading the C++ encoder or decoder; it shares only the
+deterministic-CBOR check with the card-record checker in tests/independent), so that a
+misreading of the format cannot pass on both sides.
 
 usage: verify_status_list.py LIST.cose ROOT_CERT.pem [--delta DELTA.cose ...] [--print-regions]
                              [EXPECT ...]
@@ -35,6 +36,7 @@ import datetime as dt
 import hashlib
 import io
 import sys
+from pathlib import Path
 
 import cbor2
 from cryptography import x509
@@ -42,6 +44,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "independent"))
+from deterministic_cbor import is_deterministic  # noqa: E402
 
 PROG = "verify_status_list"
 
@@ -116,29 +121,6 @@ def strict_loads(data, what):
         raise Refused("damaged", f"{what} has {len(data) - fp.tell()} byte(s) after its CBOR item")
     return obj
 
-
-def to_reencodable(obj):
-    """Undo cbor2's decoding of tag 1 (into a datetime) so a canonical re-encoding can be
-    compared byte for byte with the input."""
-    if isinstance(obj, dt.datetime):
-        secs = obj.timestamp()
-        return cbor2.CBORTag(TAG_EPOCH, int(secs) if secs == int(secs) else secs)
-    if isinstance(obj, cbor2.CBORTag):
-        return cbor2.CBORTag(obj.tag, to_reencodable(obj.value))
-    if isinstance(obj, dict):
-        return {to_reencodable(k): to_reencodable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_reencodable(v) for v in obj]
-    return obj
-
-
-def is_deterministic(obj, raw):
-    """RFC 8949 section 4.2.1. The payload uses only small unsigned keys (1..14), for which
-    cbor2's canonical (length-first) key order equals the RFC's bytewise order."""
-    try:
-        return cbor2.dumps(to_reencodable(obj), canonical=True) == raw
-    except Exception:
-        return False
 
 
 def is_uint(v):
@@ -825,6 +807,11 @@ USAGE = (
     " [--print-regions] [EXPECT ...]\n"
     "  EXPECT: REGION:SERIAL:STATE, STATE one of valid, suspended, revoked, uncovered"
 )
+
+
+def load_or_apply(held, data, root, now):
+    """`data` as a snapshot when nothing is held, else as a delta to the held list."""
+    return load_snapshot(data, root, now) if held is None else apply_delta(held, data, root, now)
 
 
 def parse_args(argv):

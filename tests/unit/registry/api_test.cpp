@@ -606,3 +606,16 @@ TEST(ApiTime, FormatsUtcSeconds) {
     for (auto t : {at(2026, 11, 22, 10, 32, 0), at(2000, 2, 29, 23, 59, 59), Seconds{}})
         EXPECT_EQ(api::parseTime(api::formatTime(t)), t);
 }
+
+TEST(ApiFields, ApplicationBatchIsCheckedItemByItem) {
+    json batch{{"applications", json::array({toJson(sampleApplication())})}};
+    auto parsed = parseApplications(batch);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    ASSERT_EQ(parsed->size(), 1u);
+    EXPECT_EQ(parsed->front().memberId, "M-000123");
+    expectError(parseApplications(json{{"applications", json::array()}}), "invalid_value",
+                "1 to 1000 items");
+    expectError(parseApplications(json{{"apps", json::array()}}), "unknown_field", "apps");
+    batch["applications"][0]["region"] = 90;
+    expectError(parseApplications(batch), "invalid_value", "applications[0].region");
+}

@@ -261,10 +261,7 @@ def flips_refused(name, root_pem, snapshot, deltas, target):
         bad = bytearray(data)
         bad[i] ^= 0x01
         try:
-            if base is None:
-                vsl.load_snapshot(bytes(bad), root, now)
-            else:
-                vsl.apply_delta(base, bytes(bad), root, now)
+            vsl.load_or_apply(base, bytes(bad), root, now)
             accepted.append(i)
         except vsl.Refused as exc:
             codes[exc.code] = codes.get(exc.code, 0) + 1

@@ -379,10 +379,7 @@ for vector, base_chain in (("snapshot-3", None), ("delta-0-1", []), ("delta-2-3"
             else:
                 bad[i] ^= 0x01
             try:
-                if base is None:
-                    vsl.load_snapshot(bytes(bad), root_obj, now)
-                else:
-                    vsl.apply_delta(base, bytes(bad), root_obj, now)
+                vsl.load_or_apply(base, bytes(bad), root_obj, now)
                 accepted.append((i, cut))
             except vsl.Refused:
                 pass

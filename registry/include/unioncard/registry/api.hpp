@@ -53,6 +53,7 @@ inline constexpr std::size_t kMaxDepth = 16;         ///< our documents nest 3 d
 inline constexpr std::size_t kMaxNameBytes = 200;    ///< full and organisation names
 inline constexpr std::size_t kMaxReasonBytes = 1000; ///< free-text reasons
 inline constexpr std::size_t kMaxCheckInsPerBatch = 1000;
+inline constexpr std::size_t kMaxApplicationsPerBatch = 1000;
 inline constexpr std::uint32_t kMaxLeaseCount = 100000;
 inline constexpr std::size_t kDefaultMaxBodyBytes = 1 << 20; ///< 1 MiB: 1000 check-ins fit
 
@@ -114,6 +115,10 @@ parseApplication(const nlohmann::json& json,
 Result<ApplicationPage, ApiError>
 parseApplicationPage(const nlohmann::json& json,
                      const card::NumberScheme& scheme = card::NumberScheme::standard());
+/// {"applications": [...]}: what an administrator's import posts, 1..kMaxApplicationsPerBatch.
+Result<std::vector<Application>, ApiError>
+parseApplications(const nlohmann::json& json,
+                  const card::NumberScheme& scheme = card::NumberScheme::standard());
 Result<StatusEvent, ApiError>
 parseStatusEvent(const nlohmann::json& json,
                  const card::NumberScheme& scheme = card::NumberScheme::standard());
