@@ -28,6 +28,11 @@ Bytes sigStructure(std::span<const std::uint8_t> protectedHeader,
 
 Result<Bytes, KeyError> sign(const PrivateKey& key, std::span<const std::uint8_t> kid,
                              std::span<const std::uint8_t> payload) {
+    return sign(static_cast<const RecordSigningKey&>(key), kid, payload);
+}
+
+Result<Bytes, KeyError> sign(const RecordSigningKey& key, std::span<const std::uint8_t> kid,
+                             std::span<const std::uint8_t> payload) {
     const Bytes header = protectedHeaderFor(kid);
     auto signature = key.signRaw(sigStructure(header, payload));
     if (!signature) {

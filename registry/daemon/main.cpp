@@ -74,7 +74,7 @@ struct ServeOptions {
     std::string listen = "127.0.0.1:8443";
     std::string tlsCert, tlsKey, clientCa;
     bool plainHttp = false;
-    std::string statusKey, statusCert, rootCert;
+    std::string statusKey, statusCert, rootCert, trustList;
     int statusInterval = 60;
     std::size_t maxBody = 1024 * 1024;
     int threads = 8;
@@ -118,6 +118,8 @@ int serve(const std::string& db, const ServeOptions& o) {
         config.statusSigner =
             StatusSigner{std::move(key).value(), std::move(cert).value(), std::move(root).value()};
     }
+    if (!o.trustList.empty())
+        config.trustList = o.trustList;
     config.statusListInterval = std::chrono::seconds(o.statusInterval);
     config.maxBodyBytes = o.maxBody;
     config.threads = o.threads;
@@ -173,6 +175,8 @@ int main(int argc, char** argv) {
     app.add_option("--status-cert", serveOptions.statusCert, "its certificate, issued by the root");
     app.add_option("--root-cert", serveOptions.rootCert,
                    "the union root certificate that issued the status-signing certificate");
+    app.add_option("--trust-list", serveOptions.trustList,
+                   "the signed trust list to serve to verifiers (read again on each request)");
     app.add_option("--status-interval", serveOptions.statusInterval,
                    "seconds between status-list builds when the registry changes")
         ->check(CLI::Range(1, 86400))

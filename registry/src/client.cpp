@@ -502,4 +502,48 @@ RegistryClient::postCheckIns(const std::vector<CheckIn>& checkIns) {
     });
 }
 
+Result<std::vector<RecordedCheckIn>, ClientError>
+RegistryClient::checkIns(const std::string& eventId, std::uint64_t after, int limit) {
+    const std::string route = "GET /v1/check-ins";
+    auto reply =
+        m_impl->send("GET",
+                     fmt::format("/v1/check-ins?event_id={}&after={}&limit={}",
+                                 percentEncode(eventId), after, std::clamp(limit, 1, 10000)),
+                     nullptr, "application/json");
+    if (!reply)
+        return fail(reply.error());
+    using Items = std::vector<RecordedCheckIn>;
+    return m_impl->decode<Items>(route, *reply, [&](const json& j) -> Result<Items, ApiError> {
+        if (!j.is_object() || !j.contains("items") || !j["items"].is_array())
+            return fail(ApiError{"wrong_type", "the answer has no 'items' list"});
+        Items out;
+        for (json item : j["items"]) {
+            if (!item.is_object() || !item.contains("sequence") ||
+                !item["sequence"].is_number_unsigned())
+                return fail(ApiError{"wrong_type", "a check-in has no 'sequence' number"});
+            RecordedCheckIn r;
+            r.sequence = item["sequence"].get<std::uint64_t>();
+            item.erase("sequence");
+            auto checkIn = parseCheckIn(item, m_impl->config.scheme);
+            if (!checkIn)
+                return fail(checkIn.error());
+            if (checkIn->eventId != eventId)
+                return fail(ApiError{"invalid_value", "a check-in of another event came back"});
+            r.checkIn = std::move(checkIn).value();
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+Result<std::vector<std::uint8_t>, ClientError> RegistryClient::trustList() {
+    auto reply = m_impl->send("GET", "/v1/trust-list", nullptr, "application/cose");
+    if (!reply)
+        return fail(reply.error());
+    if (!reply->header("Content-Type").starts_with("application/cose"))
+        return fail(makeError(ClientErrorCode::BadResponse,
+                              "the registry's trust list is not application/cose"));
+    return std::vector<std::uint8_t>(reply->body.begin(), reply->body.end());
+}
+
 } // namespace unioncard::registry

@@ -560,9 +560,9 @@ std::string_view toString(ImportErrorCode code) {
     return "?";
 }
 
-Result<ImportReport, ImportError> importApplicationsCsv(std::istream& in, Store& store,
-                                                        const ImportOptions& options) {
-    using R = Result<ImportReport, ImportError>;
+Result<ParsedApplications, ImportError> readApplicationsCsv(std::istream& in,
+                                                            const ImportOptions& options) {
+    using R = Result<ParsedApplications, ImportError>;
     const CsvLimits& limits = options.limits;
 
     // Read it all, but never more than the limit and one byte.
@@ -916,8 +916,21 @@ Result<ImportReport, ImportError> importApplicationsCsv(std::istream& in, Store&
         }
         a.id = std::move(id).value();
     }
-    if (!good.empty()) {
-        auto added = store.addApplications(good);
+    report.imported = good.size();
+    report.rejectedRows = wrongRows;
+    if (errors.size() > limits.maxReportedErrors)
+        errors.resize(limits.maxReportedErrors);
+    report.rejected = std::move(errors);
+    return ParsedApplications{std::move(report), std::move(good)};
+}
+
+Result<ImportReport, ImportError> importApplicationsCsv(std::istream& in, Store& store,
+                                                        const ImportOptions& options) {
+    auto parsed = readApplicationsCsv(in, options);
+    if (!parsed)
+        return fail(parsed.error());
+    if (!parsed->applications.empty()) {
+        auto added = store.addApplications(parsed->applications);
         if (!added) {
             ImportError error = importError(
                 ImportErrorCode::Store,
@@ -925,15 +938,10 @@ Result<ImportReport, ImportError> importApplicationsCsv(std::istream& in, Store&
                             "{}",
                             added.error().message));
             error.store = added.error();
-            return R(fail(std::move(error)));
+            return fail(std::move(error));
         }
     }
-    report.imported = good.size();
-    report.rejectedRows = wrongRows;
-    if (errors.size() > limits.maxReportedErrors)
-        errors.resize(limits.maxReportedErrors);
-    report.rejected = std::move(errors);
-    return report;
+    return std::move(parsed->report);
 }
 
 // --- exporting status events -------------------------------------------------------------------

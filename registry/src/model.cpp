@@ -258,7 +258,8 @@ bool allows(Role role, Permission permission) {
         return permission == Permission::LookupStatus || permission == Permission::ReadStatusList ||
                permission == Permission::WriteCheckIns;
     case Role::Merchant:
-        return permission == Permission::LookupStatus;
+        // The status and trust lists hold no personal data, and let a shop check offline.
+        return permission == Permission::LookupStatus || permission == Permission::ReadStatusList;
     }
     return false;
 }

@@ -726,6 +726,14 @@ Result<std::vector<ParkedItem>, OutboxError> Outbox::parked() {
     return items;
 }
 
+std::optional<OutboxError> Outbox::retryNow() {
+    Statement s(m_impl->db,
+                "UPDATE registry_outbox SET next_attempt_at = 0 WHERE state = 'waiting'");
+    if (s.step() != SQLITE_DONE || !m_impl->setState("next_pass_at", std::int64_t{0}))
+        return m_impl->storage("make the waiting items due now");
+    return std::nullopt;
+}
+
 std::optional<OutboxError> Outbox::retryParked(std::int64_t id) {
     Statement s(m_impl->db, "UPDATE registry_outbox SET state = 'waiting', attempts = 0, "
                             "next_attempt_at = 0, parked_code = NULL, parked_reason = NULL, "

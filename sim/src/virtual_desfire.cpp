@@ -131,6 +131,9 @@ struct Reply {
     std::uint8_t status = kOk;
     Bytes data;
     std::vector<std::size_t> frames; // explicit sizes of the first frames (GetVersion)
+    // The whole answer in one response: ISO/IEC 14443-4 chaining, which the reader reassembles
+    // (ReadData 0xAD), instead of 91 AF frames.
+    bool isoChained = false;
 };
 
 Reply error(std::uint8_t status) {
@@ -1233,8 +1236,19 @@ struct VirtualDesfire::State {
         case kCreateBackupDataFile:
             return createDataFile(data, FileType::Backup);
         case kReadData:
-        case kReadData2:
             return readData(data);
+        case kReadData2: {
+            // EV2's ReadData with ISO/IEC 14443-4 chaining: the card sends the answer as
+            // chained I-blocks of its frame size, so above the reader it is one response. A
+            // short response holds 256 bytes; GUESS: a longer answer is refused with
+            // LENGTH_ERROR (an NXP forum report of 90 AD with a full-file read failing 917E).
+            Reply r = readData(data);
+            if (r.status == kOk && r.data.size() > 256) {
+                return error(kLengthError);
+            }
+            r.isoChained = true;
+            return r;
+        }
         case kWriteData:
         case kWriteData2:
             return writeData(data);
@@ -1266,7 +1280,8 @@ struct VirtualDesfire::State {
             input.reset();
         }
         outFrames.clear();
-        if (reply.status == kOk && (reply.data.size() > kMaxFrameData || !reply.frames.empty())) {
+        if (reply.status == kOk && !reply.isoChained &&
+            (reply.data.size() > kMaxFrameData || !reply.frames.empty())) {
             std::size_t pos = 0;
             for (std::size_t size : reply.frames) {
                 outFrames.emplace_back(reply.data.begin() + static_cast<std::ptrdiff_t>(pos),

@@ -9,6 +9,7 @@
 #include <unioncard/card/cbor.hpp>
 #include <unioncard/card/cose.hpp>
 #include <unioncard/card/keys.hpp>
+#include <unioncard/card/record_text.hpp>
 #include <unioncard/card/trust_list.hpp>
 
 #include <chrono>
@@ -57,5 +58,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
     (void)TrustList::load(input, std::nullopt);
+    // The same bytes as a scanned QR's text: what decodes must encode back to the same text.
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    if (auto bytes = recordFromText(text)) {
+        std::string_view body = text.substr(kRecordTextPrefix.size());
+        while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
+            body.remove_suffix(1);
+        }
+        if (base45Encode(bytes.value()) != body) {
+            std::abort();
+        }
+        (void)verifyRecord(bytes.value(), trustList(), today);
+    }
     return 0;
 }

@@ -57,6 +57,10 @@ public:
     Result<bool, StoreError> recordCheckIn(const CheckIn&, std::string_view) override {
         return refused<bool>();
     }
+    Result<std::vector<RecordedCheckIn>, StoreError> checkInsAfter(std::string_view, std::uint64_t,
+                                                                   int) override {
+        return refused<std::vector<RecordedCheckIn>>();
+    }
     std::optional<StoreError> putDevice(const Device&, const std::optional<std::string>&) override {
         return error();
     }

@@ -191,6 +191,12 @@ Command readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length
                    mode == CommMode::Plain ? CommMode::Plain : CommMode::Mac,
                    mode};
 }
+Command readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
+                        CommMode mode) {
+    Command c = readData(fileNo, offset, length, mode);
+    c.ins = 0xAD;
+    return c;
+}
 Command writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode) {
     Bytes header{fileNo};
     put24(header, offset);
@@ -852,6 +858,22 @@ Res<Bytes> Desfire::readData(std::uint8_t fileNo, std::uint32_t offset, std::uin
         done += n;
     }
     return out;
+}
+
+Res<Bytes> Desfire::readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
+                                    CommMode mode) {
+    if (length == 0 || length > kMaxChainedRead) {
+        return failure<Bytes>(
+            ErrorCode::Configuration,
+            fmt::format("a chained read takes 1 to {} bytes, not {}", kMaxChainedRead, length));
+    }
+    auto r = run(cmd::readDataChained(fileNo, offset, length, mode));
+    if (r && r->size() != length) {
+        return failure<Bytes>(
+            ErrorCode::Malformed,
+            fmt::format("asked for {} bytes, the card sent {}", length, r->size()));
+    }
+    return r;
 }
 
 Res<Done> Desfire::writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data,

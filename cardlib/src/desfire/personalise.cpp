@@ -69,7 +69,11 @@ Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_v
     return diversifyAes128(*master, diversificationInput(uid, aid, profile.systemIdentifier));
 }
 
-Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys) {
+// What readRecord reads in its first exchange (see there).
+constexpr std::uint32_t kFirstRead = 224;
+
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                           const ReadOptions& options) {
     const std::size_t before = card.apduCount();
     const auto* file = profile.file(kRecordFile);
     const auto readKeyNo = profile.keyNumber(kReadRole);
@@ -80,7 +84,7 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
     }
     // Selecting first ends any session on both sides, so GetVersion runs unauthenticated.
     UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
-    auto uid = uidOf(card);
+    Res<Bytes> uid = options.uid ? Res<Bytes>(*options.uid) : uidOf(card);
     if (!uid) {
         return fail(uid.error());
     }
@@ -93,9 +97,26 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
     if (!auth) {
         return fail(during(auth.error(), "authenticating with the card's read key"));
     }
-    auto data = card.readData(file->number, 0, file->size, file->mode);
+    // The first read covers any record of ordinary size (about 150 bytes) and, with its MAC
+    // and status word, stays within one short frame of the PN532 as well as of PC/SC.
+    const std::uint32_t first = std::min<std::uint32_t>(file->size, kFirstRead);
+    auto data = card.readDataChained(file->number, 0, first, file->mode);
     if (!data) {
         return fail(during(data.error(), "reading the record file"));
+    }
+    // A record that does not end within the first read (longer than it, or damaged): read the
+    // rest of the file, and let the checks below judge the whole.
+    if (first < file->size && !data->empty() && data->front() == 0xD2 &&
+        !cbor::itemLength(data.value())) {
+        for (std::uint32_t at = first; at < file->size;) {
+            const auto n = std::min(Desfire::kMaxChainedRead, file->size - at);
+            auto more = card.readDataChained(file->number, at, n, file->mode);
+            if (!more) {
+                return fail(during(more.error(), "reading the rest of the record file"));
+            }
+            data->insert(data->end(), more->begin(), more->end());
+            at += n;
+        }
     }
     // The record is one CBOR item, a tagged COSE_Sign1 (first byte D2), followed by zero
     // padding up to the file's size. An all-zero file was created but never written.

@@ -545,4 +545,41 @@ std::vector<ReaderStatus> ReaderWatcher::readers() const {
     return m_impl->snapshot;
 }
 
+Result<std::string, Fault> findReader(const PcscContext& context, const std::string& wanted) {
+    auto readers = context.listReaders();
+    if (!readers) {
+        return fail(readers.error());
+    }
+    // "NAME NN SS": the reader without its slot number (two readers of one model differ in NN).
+    auto base = [](const std::string& r) {
+        return r.size() > 3 ? r.substr(0, r.size() - 3) : r;
+    };
+    std::string found;
+    for (const auto& r : readers.value()) {
+        if (r == wanted) {
+            return r;
+        }
+        if (r.rfind(wanted, 0) == 0) {
+            if (found.empty()) {
+                found = r;
+            } else if (base(found) != base(r)) {
+                return fail(Fault{FaultCode::NoReader,
+                                  fmt::format("\"{}\" could be \"{}\" or \"{}\": name the "
+                                              "reader in full",
+                                              wanted, found, r)});
+            }
+        }
+    }
+    if (found.empty()) {
+        std::string known;
+        for (const auto& r : readers.value()) {
+            known += fmt::format("{}\"{}\"", known.empty() ? "" : ", ", r);
+        }
+        return fail(
+            Fault{FaultCode::NoReader, fmt::format("no reader is called \"{}\" (readers: {})",
+                                                   wanted, known.empty() ? "none" : known)});
+    }
+    return found;
+}
+
 } // namespace unioncard::card::pcsc

@@ -2,6 +2,7 @@
 #include "status_publisher.hpp"
 
 #include <unioncard/card/card_number.hpp>
+#include <unioncard/card/trust_list.hpp>
 #include <unioncard/registry/api.hpp>
 #include <unioncard/registry/service.hpp>
 
@@ -16,6 +17,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <httplib.h>
 #include <limits>
 
@@ -376,6 +378,56 @@ struct Service::Impl {
                 ++(fresh.value() ? recorded : duplicates);
             }
             reply(res, 200, Json{{"recorded", recorded}, {"duplicates", duplicates}});
+        });
+
+        s.Get("/v1/check-ins", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::WriteCheckIns))
+                return;
+            const std::string eventId = req.get_param_value("event_id");
+            if (eventId.empty() || eventId.size() > 128 || !api::isCleanText(eventId))
+                return refuse(res, 400, "invalid_value",
+                              "query parameter 'event_id' must name the event (1 to 128 "
+                              "characters)");
+            const auto after =
+                integerParam(req, "after", 0, std::numeric_limits<long>::max() - 1, res);
+            const auto limit = integerParam(req, "limit", 1, 10000, res);
+            if (badParam(after) || badParam(limit))
+                return;
+            auto rows =
+                store->checkInsAfter(eventId, after ? static_cast<std::uint64_t>(*after) : 0,
+                                     limit ? static_cast<int>(*limit) : 1000);
+            if (!rows)
+                return refuse(res, rows.error());
+            Json items = Json::array();
+            for (const RecordedCheckIn& r : rows.value()) {
+                Json item = toJson(r.checkIn);
+                item["sequence"] = r.sequence;
+                items.push_back(std::move(item));
+            }
+            reply(res, 200, Json{{"items", std::move(items)}});
+        });
+
+        s.Get("/v1/trust-list", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!authenticate(req, res, Permission::ReadStatusList))
+                return;
+            if (!config.trustList) {
+                return refuse(res, 503, "trust_list_unavailable",
+                              "this registry serves no trust list (start it with --trust-list)");
+            }
+            std::ifstream in(*config.trustList, std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+            if (!in.good() && !in.eof()) {
+                return refuse(res, 503, "trust_list_unavailable",
+                              "the registry cannot read its trust list file");
+            }
+            if (bytes.empty() || bytes.size() > card::TrustList::kMaxSize) {
+                return refuse(res, 503, "trust_list_unavailable",
+                              "the registry's trust list file is empty or too large");
+            }
+            res.set_header("Cache-Control", "no-cache");
+            res.status = 200;
+            res.set_content(std::move(bytes), "application/cose");
         });
 
         s.Get("/v1/status-list", [this](const httplib::Request& req, httplib::Response& res) {

@@ -666,6 +666,11 @@ public:
             return fail(invalid("the card number is not valid: " + number.error().message));
         std::lock_guard lock(m_mutex);
         return transact<bool>(TxMode::Write, [&]() -> TxResult<bool> {
+            // As for events: one transaction lock on PostgreSQL, so that `seq` order is commit
+            // order and a desk paging with checkInsAfter never skips a late commit.
+            if (m_db->dialect() == sql::Dialect::Postgres) {
+                UC_TRY(locked, m_db->query("SELECT pg_advisory_xact_lock(736474)"));
+            }
             UC_TRY(added, m_db->exec("INSERT INTO check_ins (nonce, event_id, desk, card_number, "
                                      "at, device_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, "
                                      "$7) ON CONFLICT (nonce) DO NOTHING",
@@ -673,6 +678,32 @@ public:
                                       std::string(deviceId), toUnix(now())}));
             return *added == 1;
         });
+    }
+
+    Result<std::vector<RecordedCheckIn>, StoreError>
+    checkInsAfter(std::string_view eventId, std::uint64_t after, int limit) override {
+        if (limit < 1 || limit > 10000)
+            return fail(invalid(fmt::format("limit must be 1 to 10000, not {}", limit)));
+        std::lock_guard lock(m_mutex);
+        UC_TRY_STORE(rows, m_db->query("SELECT seq, nonce, event_id, desk, card_number, at, "
+                                       "device_id FROM check_ins WHERE event_id = $1 AND seq > "
+                                       "$2 ORDER BY seq LIMIT $3",
+                                       {std::string(eventId), static_cast<std::int64_t>(after),
+                                        std::int64_t{limit}}));
+        std::vector<RecordedCheckIn> out;
+        out.reserve(rows->size());
+        for (const Row& r : *rows) {
+            RecordedCheckIn rc;
+            rc.sequence = static_cast<std::uint64_t>(r.integer(0));
+            rc.checkIn.nonce = r.text(1);
+            rc.checkIn.eventId = r.text(2);
+            rc.checkIn.desk = r.text(3);
+            rc.checkIn.cardNumber = r.text(4);
+            rc.checkIn.at = fromUnix(r.integer(5));
+            rc.deviceId = r.text(6);
+            out.push_back(std::move(rc));
+        }
+        return out;
     }
 
     std::optional<StoreError> putDevice(const Device& d,

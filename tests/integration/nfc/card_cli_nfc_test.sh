@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # `unioncard card` on a PN532 reader through libnfc (`--reader pn532_uart:...`): the same
 # personalisation and verifier's read as on a PC/SC reader, against the PN532 emulator.
-#   card_cli_nfc_test.sh UNIONCARD UNIONCARD_LAB
+# Then unioncard-verifier watches the same reader (`--reader pn532_uart:...`) and gives its verdict.
+#   card_cli_nfc_test.sh UNIONCARD UNIONCARD_LAB UNIONCARD_VERIFIER
 set -u
-bin=$1 lab=$2
+bin=$1 lab=$2 verifier=$3
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=pn532_lib.sh
 . "$here/pn532_lib.sh"
@@ -46,6 +47,18 @@ cat out.txt
 step "read and verify through libnfc" "$bin" card read --reader "$PN532_CONNSTRING" \
     --keys keys.json --trust-list trust.cose
 grep -q "^valid" out.txt && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: verdict"; cat out.txt; }
+
+# The verifier desk on the same reader: offline with a trust list only, so the chip, the
+# signature and the dates check out and the status cannot be confirmed (never a false "valid").
+fp=$(openssl x509 -in root/root-cert.pem -noout -fingerprint -sha256 | cut -d= -f2)
+step "verifier init" "$verifier" --db desk.db init --desk nfc-desk --root-fingerprint "$fp" \
+    --card-keys keys.json
+step "verifier takes the trust list from a file" "$verifier" --db desk.db import-lists \
+    --trust-list trust.cose
+UNIONCARD_CARD_KEYS_PASSPHRASE=$UNIONCARD_PASSPHRASE "$verifier" --db desk.db --json watch \
+    --reader "$PN532_CONNSTRING" --once --offline --timeout 10 >out.txt 2>err.txt
+grep -q '"verdict":"cannot_confirm_offline"' out.txt && grep -q '"apdus":4' out.txt &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: verifier through libnfc"; cat out.txt err.txt; }
 pn532_stop 2>/dev/null || { failed=$((failed + 1)); echo "FAIL: the emulator did not stop cleanly"; }
 
 echo "$passed passed, $failed failed"

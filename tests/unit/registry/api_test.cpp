@@ -521,6 +521,15 @@ TEST(ApiFields, NamesAreBoundedCleanUtf8) {
     EXPECT_TRUE(parseApplication(a).ok());
     a["full_name"] = a["full_name"].get<std::string>() + "a";
     expectError(parseApplication(a), "invalid_value", "at most 200 bytes");
+    a["full_name"] = twoHundredBytes;
+    // Organisation names in full are longer: up to 1,024 bytes.
+    std::string longOrganisation;
+    for (int i = 0; i < 512; ++i)
+        longOrganisation += "Ш";
+    a["organisation_name"] = longOrganisation;
+    EXPECT_TRUE(parseApplication(a).ok());
+    a["organisation_name"] = longOrganisation + "a";
+    expectError(parseApplication(a), "invalid_value", "at most 1024 bytes");
     a["full_name"] = "";
     expectError(parseApplication(a), "invalid_value", "must not be empty");
     a["full_name"] = "Ivan\u0007";

@@ -466,6 +466,21 @@ TEST_F(OutboxTest, QueuedWhileDownThenDeliveredInOrderPerCard) {
     EXPECT_EQ(outbox.deliver(c).requests, 0u);
 }
 
+TEST_F(OutboxTest, RetryNowEndsTheBackoffWhenAPersonAsks) {
+    registryDown();
+    auto outbox = openOutbox();
+    auto c = client();
+    ASSERT_TRUE(outbox.enqueue(event("c1-produced", 1, EventKind::Produced)).ok());
+    EXPECT_TRUE(outbox.deliver(c).backedOff);
+    m_registry.start();
+    EXPECT_EQ(outbox.deliver(c).requests, 0u); // still backing off
+    ASSERT_FALSE(outbox.retryNow());
+    const auto report = outbox.deliver(c);
+    EXPECT_FALSE(report.backedOff);
+    EXPECT_EQ(report.delivered, 1u);
+    EXPECT_EQ(status(outbox).waiting, 0u);
+}
+
 TEST_F(OutboxTest, LostResponseIsResentAndRecordedOnce) {
     m_registry.start();
     auto outbox = openOutbox();

@@ -841,6 +841,32 @@ TEST_F(StoreTest, ACheckInCountsOnce) {
     EXPECT_EQ(store->recordCheckIn(c, "v").error().code, StoreErrorCode::InvalidArgument);
 }
 
+TEST_F(StoreTest, DesksFetchAnEventsCheckInsInReceivedOrder) {
+    auto store = open();
+    const CheckIn a{"nonce-aaaaaaaaaaaaaaaa", "forum-2026", "desk-1", numberOf(23, 4), kDay};
+    const CheckIn b{"nonce-bbbbbbbbbbbbbbbb", "other-event", "desk-1", numberOf(23, 5), kDay};
+    const CheckIn c{"nonce-cccccccccccccccc", "forum-2026", "desk-2", numberOf(23, 4), kDay - 60s};
+    for (const CheckIn* x : {&a, &b, &c, &a}) {
+        ASSERT_TRUE(store->recordCheckIn(*x, "verifier-1").ok());
+    }
+    auto all = store->checkInsAfter("forum-2026", 0, 100);
+    ASSERT_TRUE(all.ok()) << all.error().message;
+    ASSERT_EQ(all->size(), 2u); // the retry of a is not a row, other-event is not this event
+    EXPECT_EQ((*all)[0].checkIn.nonce, a.nonce);
+    EXPECT_EQ((*all)[1].checkIn.nonce, c.nonce);
+    EXPECT_EQ((*all)[1].checkIn.at, c.at);
+    EXPECT_EQ((*all)[1].checkIn.desk, "desk-2");
+    EXPECT_EQ((*all)[1].deviceId, "verifier-1");
+    EXPECT_LT((*all)[0].sequence, (*all)[1].sequence);
+    auto rest = store->checkInsAfter("forum-2026", (*all)[0].sequence, 100);
+    ASSERT_TRUE(rest.ok());
+    ASSERT_EQ(rest->size(), 1u);
+    EXPECT_EQ(rest->front().checkIn.nonce, c.nonce);
+    EXPECT_TRUE(store->checkInsAfter("forum-2026", (*all)[1].sequence, 100)->empty());
+    EXPECT_EQ(store->checkInsAfter("forum-2026", 0, 0).error().code,
+              StoreErrorCode::InvalidArgument);
+}
+
 TEST_F(StoreTest, FindsDevicesByTokenHash) {
     auto store = open();
     const std::string hashA(64, 'a');

@@ -75,6 +75,11 @@ struct StationSigner {
 /// Signs a record. Refuses fields that do not check, a station id other than the
 /// certificate's, a certificate not valid on the issue date, or a result over 256 bytes.
 Result<Bytes, std::string> signRecord(const StationSigner& signer, const CardRecord& record);
+/// The same with a key cardlib may not see (a PKCS#11 token's, through the station's key
+/// store). Also refuses a key that is not the certificate's: a token can hold another key under
+/// the same label, and its records would fail every verifier.
+Result<Bytes, std::string> signRecord(const RecordSigningKey& key, const Certificate& certificate,
+                                      const CardRecord& record);
 
 enum class Verdict {
     Valid,

@@ -36,6 +36,9 @@ Bytes sigStructure(std::span<const std::uint8_t> protectedHeader,
 /// Signs `payload` and returns the tagged COSE_Sign1 bytes.
 Result<Bytes, KeyError> sign(const PrivateKey& key, std::span<const std::uint8_t> kid,
                              std::span<const std::uint8_t> payload);
+/// The same with a key cardlib may not see (a PKCS#11 token's, through the station's key store).
+Result<Bytes, KeyError> sign(const RecordSigningKey& key, std::span<const std::uint8_t> kid,
+                             std::span<const std::uint8_t> payload);
 
 /// Parses a COSE_Sign1 of the shape above; refuses anything else, never throws.
 Result<Sign1, std::string> decode(std::span<const std::uint8_t> bytes, std::size_t maxSize);

@@ -84,7 +84,25 @@ private:
     std::shared_ptr<EVP_PKEY> m_key;
 };
 
-class PrivateKey {
+/// A P-256 signing key that cardlib may not be able to see: a PrivateKey in memory, or a key
+/// on a PKCS#11 token that signs but never leaves it (station/key_store.hpp). What
+/// cose::sign and signRecord need of a key, and nothing more.
+class RecordSigningKey {
+public:
+    virtual ~RecordSigningKey() = default;
+    /// ECDSA over SHA-256 of `message`, returned as r || s (64 bytes, RFC 9053 §2.1).
+    virtual Result<Bytes, KeyError> signRaw(std::span<const std::uint8_t> message) const = 0;
+    virtual PublicKey publicKey() const = 0;
+
+protected:
+    RecordSigningKey() = default;
+    RecordSigningKey(const RecordSigningKey&) = default;
+    RecordSigningKey& operator=(const RecordSigningKey&) = default;
+    RecordSigningKey(RecordSigningKey&&) = default;
+    RecordSigningKey& operator=(RecordSigningKey&&) = default;
+};
+
+class PrivateKey : public RecordSigningKey {
 public:
     /// A fresh P-256 key from OpenSSL's CSPRNG.
     static Result<PrivateKey, KeyError> generate();
@@ -98,9 +116,9 @@ public:
     static Result<PrivateKey, KeyError> fromEncryptedPem(std::string_view pem,
                                                          const Secret& passphrase);
 
-    PublicKey publicKey() const;
+    PublicKey publicKey() const override;
     /// ECDSA over SHA-256 of `message`, returned as r || s (64 bytes).
-    Result<Bytes, KeyError> signRaw(std::span<const std::uint8_t> message) const;
+    Result<Bytes, KeyError> signRaw(std::span<const std::uint8_t> message) const override;
     EVP_PKEY* get() const { return m_key.get(); }
 
 private:

@@ -111,6 +111,12 @@ public:
     Result<StatusListDocument, ClientError> statusListDelta(std::uint64_t since);
     /// POST /v1/check-ins: 1..1000 at a time.
     Result<CheckInReceipt, ClientError> postCheckIns(const std::vector<CheckIn>& checkIns);
+    /// GET /v1/check-ins: an event's check-ins received after `after` (0: from the start), in
+    /// received order, at most `limit`; every desk of the event fetches the others' this way.
+    Result<std::vector<RecordedCheckIn>, ClientError>
+    checkIns(const std::string& eventId, std::uint64_t after, int limit = 1000);
+    /// GET /v1/trust-list: the signed trust list's bytes, unchecked (TrustList::load checks).
+    Result<std::vector<std::uint8_t>, ClientError> trustList();
 
     const std::string& baseUrl() const;
 

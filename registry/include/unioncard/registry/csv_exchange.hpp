@@ -128,6 +128,16 @@ struct ImportError {
 Result<ImportReport, ImportError> importApplicationsCsv(std::istream& in, Store& store,
                                                         const ImportOptions& options = {});
 
+/// The same reading and checks without a store (a station importing a file into its own
+/// queue): the applications, each with a fresh id, and the report. `report.imported` counts
+/// the applications returned.
+struct ParsedApplications {
+    ImportReport report;
+    std::vector<Application> applications;
+};
+Result<ParsedApplications, ImportError> readApplicationsCsv(std::istream& in,
+                                                            const ImportOptions& options = {});
+
 // --- exporting status events --------------------------------------------------------------------
 
 struct ExportOptions {

@@ -172,6 +172,13 @@ struct CheckIn {
     Seconds at{};
 };
 
+/// A check-in as the registry holds it, numbered in the order it was received.
+struct RecordedCheckIn {
+    std::uint64_t sequence = 0;
+    CheckIn checkIn;
+    std::string deviceId; ///< the desk device that uploaded it (empty when read by a client)
+};
+
 enum class Role {
     Station,  ///< applications, status events, leases, full lookup
     Verifier, ///< lookup (valid or not), status list, check-ins, events

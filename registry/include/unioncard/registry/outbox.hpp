@@ -169,6 +169,9 @@ public:
     Result<std::vector<ParkedItem>, OutboxError> parked();
     /// Puts a parked item back in line (after the operator fixed the cause).
     std::optional<OutboxError> retryParked(std::int64_t id);
+    /// Makes every waiting item due now, ending the backoff: for a person who asks to send now
+    /// ("sync"), where backing off is for the unattended retries. Parked items stay parked.
+    std::optional<OutboxError> retryNow();
     /// Drops a parked item for good (the operator decided the registry is right).
     std::optional<OutboxError> discardParked(std::int64_t id);
 

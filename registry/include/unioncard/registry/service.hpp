@@ -44,6 +44,9 @@ struct ServiceConfig {
     /// A newer status list is built when the registry changed and the last one is older than
     /// this; between builds every verifier gets the same bytes.
     std::chrono::seconds statusListInterval{60};
+    /// The signed trust list (unioncard trust-list build) served at /v1/trust-list; read again
+    /// on each request, so a new list is served as soon as the file is replaced.
+    std::optional<std::filesystem::path> trustList;
     /// Worker threads (each with its own store connection where the store needs one).
     int threads = 8;
     bool accessLog = true; ///< one line per request on stderr; card numbers masked, no tokens

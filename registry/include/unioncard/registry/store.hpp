@@ -116,6 +116,10 @@ public:
 
     // Check-ins: recorded once per nonce. Returns whether this call recorded it (false: a retry).
     virtual Result<bool, StoreError> recordCheckIn(const CheckIn&, std::string_view deviceId) = 0;
+    /// An event's check-ins received after `after` (a sequence from an earlier answer, 0 for
+    /// all), in received order, at most `limit` (1..10000).
+    virtual Result<std::vector<RecordedCheckIn>, StoreError>
+    checkInsAfter(std::string_view eventId, std::uint64_t after, int limit) = 0;
 
     // Devices and their credentials. Tokens are stored as SHA-256 hashes only (64 hex digits,
     // either case). putDevice inserts or replaces the device; with no token it keeps the token

@@ -121,6 +121,32 @@ TEST_F(PersonaliseSim, VerifierWithOtherKeysFailsAuthentication) {
     EXPECT_EQ(read.error().status, Status::AuthenticationError) << read.error().message;
 }
 
+TEST_F(PersonaliseSim, WithTheReadersUidTheReadTakesFourExchanges) {
+    {
+        SimConnection reader(card);
+        Desfire d(reader);
+        ASSERT_TRUE(personalise(d, profile, keys, record).ok());
+    }
+    card.powerOff();
+    SimConnection again(card);
+    Desfire v(again);
+    const auto uid = card.realUid();
+    const auto read = readRecord(v, profile, verifierKeys(), {Bytes(uid.begin(), uid.end())});
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    EXPECT_EQ(read->record, record);
+    // SelectApplication, AuthenticateEV2First (2 exchanges), ReadData 0xAD.
+    EXPECT_EQ(read->apdus, 4u);
+
+    // A chip that claims another UID must hold that UID's key: it fails authentication.
+    card.powerOff();
+    SimConnection liar(card);
+    Desfire l(liar);
+    const auto other = readRecord(l, profile, verifierKeys(),
+                                  {Bytes{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}});
+    ASSERT_FALSE(other.ok());
+    EXPECT_EQ(other.error().status, Status::AuthenticationError);
+}
+
 TEST_F(PersonaliseSim, CloneOnAnotherChipFailsTheRead) {
     {
         SimConnection reader(card);

@@ -125,6 +125,13 @@ Command createStdDataFile(std::uint8_t fileNo, CommMode mode, AccessRights right
 Command createBackupDataFile(std::uint8_t fileNo, CommMode mode, AccessRights rights,
                              std::uint32_t size);
 Command readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length, CommMode mode);
+/// ReadData with command code 0xAD instead of 0xBD (EV2 and later): the card sends the whole
+/// answer with ISO/IEC 14443-4 I-block chaining, which the reader reassembles, instead of
+/// 91 AF frames of at most 59 bytes. NXP's reader library names it "Read Data using ISO
+/// chaining" (phalMfdfEVx, PHAL_MFDFEVX_CMD_READ_DATA_ISO); proxmark3 sends it for
+/// `hf mfdes read --isochain`.
+Command readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
+                        CommMode mode);
 Command writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
 Command commitTransaction();
 Command abortTransaction();
@@ -156,6 +163,11 @@ public:
     Res<Done> selectApplication(std::uint32_t aid);
     Res<Bytes> readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
                         CommMode mode);
+    /// One PC/SC exchange for up to kMaxChainedRead bytes (cmd::readDataChained): the data and
+    /// its 8-byte MAC must fit a short response (Le 00, 256 bytes).
+    static constexpr std::uint32_t kMaxChainedRead = 248;
+    Res<Bytes> readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
+                               CommMode mode);
     /// Writes in pieces small enough for one frame each; a backup file takes effect only at
     /// commitTransaction().
     Res<Done> writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);

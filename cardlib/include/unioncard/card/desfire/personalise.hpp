@@ -34,9 +34,20 @@ struct ReadReport {
     std::size_t apdus = 0;
 };
 
+struct ReadOptions {
+    /// The UID the reader already knows from anticollision (PC/SC part 3 GET DATA, FF CA 00 00
+    /// 00; libnfc's target info). Given, the read skips GetVersion's three exchanges: it is no
+    /// weaker, because a chip that reports another UID must then hold that UID's key.
+    std::optional<Bytes> uid;
+};
+
 /// The verifier's read: the card's UID, the union application, authentication with the
 /// card's diversified read key (a copy of the data on another chip fails here), and the
-/// record file read under MAC. Needs only the "record-read" master key.
-Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys);
+/// record read under MAC with ReadData 0xAD: one exchange for the first 224 bytes, which
+/// hold any record the format allows (the largest is 204 bytes); a file whose record does not
+/// end there is read to its end and refused by the record's checks. Needs only the "record-read" master key. With the
+/// UID from the reader: select, authenticate (2), read: 4 card exchanges.
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                           const ReadOptions& options = {});
 
 } // namespace unioncard::card::desfire

@@ -60,6 +60,12 @@ private:
 /// does not support it.
 Result<Bytes, Fault> readUid(CardConnection& connection);
 
+/// The reader a person means: its full PC/SC name, or the start of it ("Verifier" for
+/// "Verifier 00 00"). pcsc-lite names each slot "NAME NN SS" (NN: the reader, SS: its slot);
+/// of one reader's slots the first is taken. NoReader, listing the readers there are, when none
+/// matches; NoReader too when the start matches two readers (two of one model differ in NN).
+Result<std::string, Fault> findReader(const PcscContext& context, const std::string& wanted);
+
 /// Something that happened at the readers.
 struct ReaderEvent {
     enum class Kind { ReaderAdded, ReaderRemoved, CardInserted, CardRemoved };

@@ -5,6 +5,8 @@
 #include "card_commands.hpp"
 #include "common.hpp"
 #include "passphrase.hpp"
+#include "print_commands.hpp"
+#include "printer_commands.hpp"
 
 #include <unioncard/card/card_number.hpp>
 #include <unioncard/card/card_record.hpp>
@@ -551,6 +553,8 @@ int main(int argc, char** argv) {
 
     addMasterKeyCommands(*keys, o, status);
     addCardCommands(app, o, status);
+    addPrintCommands(app, o, status);
+    addPrinterCommands(app, o, status);
 
     auto* trust = app.add_subcommand("trust-list", "build the list of keys verifiers trust");
     trust->require_subcommand(1);

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes the image of a DESFire card of another system (one application of its own, 0xF48EF1,
+// none of the union's) for the lab: `foreign_card IMAGE`. The card side is sim's virtual
+// DESFire; the application is made with cardlib's client, as any host would.
+
+#include <unioncard/card/desfire/desfire.hpp>
+#include <unioncard/sim/card_image.hpp>
+#include <unioncard/sim/virtual_desfire.hpp>
+
+#include <iostream>
+
+namespace {
+
+class InProcess : public unioncard::card::CardConnection {
+public:
+    explicit InProcess(unioncard::sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
+    unioncard::Result<unioncard::card::Bytes, unioncard::card::Fault>
+    transmit(std::span<const std::uint8_t> command) override {
+        return m_card.transmit(command);
+    }
+    unioncard::card::Bytes atr() const override { return m_card.atr(); }
+
+private:
+    unioncard::sim::VirtualCard& m_card;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace unioncard;
+    if (argc != 2) {
+        std::cerr << "usage: foreign_card IMAGE\n";
+        return 2;
+    }
+    sim::VirtualDesfire chip;
+    InProcess reader(chip);
+    card::desfire::Desfire d(reader);
+    if (!d.authenticateLegacy(0, card::Bytes(16, 0)) ||
+        !d.run(card::desfire::cmd::createApplication(0xF48EF1, 0x0F, 1,
+                                                     card::desfire::KeyType::Aes128))) {
+        std::cerr << "foreign_card: could not create the application\n";
+        return 1;
+    }
+    chip.powerOff();
+    if (!sim::saveCard(chip, argv[1])) {
+        std::cerr << "foreign_card: could not write " << argv[1] << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/card/record_text.hpp>
+#include <unioncard/verifier/verify.hpp>
+
+#include <fmt/format.h>
+
+namespace unioncard::verifier {
+
+using card::CardNumber;
+using RecordVerdict = card::Verdict;
+namespace desfire = card::desfire;
+
+std::string_view toString(VerdictCode code) {
+    switch (code) {
+    case VerdictCode::Valid:
+        return "valid";
+    case VerdictCode::Revoked:
+        return "revoked";
+    case VerdictCode::Suspended:
+        return "suspended";
+    case VerdictCode::Expired:
+        return "expired";
+    case VerdictCode::NotYetValid:
+        return "not_yet_valid";
+    case VerdictCode::BadSignature:
+        return "bad_signature";
+    case VerdictCode::UnknownIssuer:
+        return "unknown_issuer";
+    case VerdictCode::ChipAuthFailed:
+        return "chip_auth_failed";
+    case VerdictCode::NotUnionCard:
+        return "not_union_card";
+    case VerdictCode::Unreadable:
+        return "unreadable";
+    case VerdictCode::CannotConfirmOffline:
+        return "cannot_confirm_offline";
+    }
+    return "unreadable";
+}
+
+std::string_view toString(Source source) {
+    switch (source) {
+    case Source::Chip:
+        return "chip";
+    case Source::Number:
+        return "number";
+    case Source::Qr:
+        return "qr";
+    }
+    return "chip";
+}
+
+std::string_view toString(StatusCheck check) {
+    switch (check) {
+    case StatusCheck::None:
+        return "none";
+    case StatusCheck::Online:
+        return "online";
+    case StatusCheck::StatusList:
+        return "status_list";
+    }
+    return "none";
+}
+
+namespace {
+
+Verdict verdictOf(VerdictCode code, std::string reason, Source source) {
+    Verdict v;
+    v.code = code;
+    v.reason = std::move(reason);
+    v.source = source;
+    return v;
+}
+
+std::string timeOf(card::Seconds at) {
+    return registry::api::formatTime(at);
+}
+
+// The card's status, once everything the card itself carries has checked out. `what` names
+// what was seen ("the card's chip", "the printed number"), for the reason.
+void decideStatus(Verdict& v, const CardNumber& number, const Context& c) {
+    if (c.online) {
+        auto answer = c.online(number);
+        if (answer) {
+            v.statusCheck = StatusCheck::Online;
+            switch (answer->verdict) {
+            case registry::Lookup::Verdict::Valid:
+                v.code = VerdictCode::Valid;
+                v.reason = "valid: checked with the registry just now";
+                return;
+            case registry::Lookup::Verdict::Suspended:
+                v.code = VerdictCode::Suspended;
+                v.reason = "suspended: " + answer->reason;
+                return;
+            case registry::Lookup::Verdict::Revoked:
+                v.code = VerdictCode::Revoked;
+                v.reason = "revoked: " + answer->reason;
+                return;
+            case registry::Lookup::Verdict::Unknown:
+                if (v.source == Source::Number) {
+                    v.code = VerdictCode::NotUnionCard;
+                    v.reason = "the registry has never issued this number";
+                    return;
+                }
+                // A signed record the registry has not heard of yet: a card produced while the
+                // station's "produced" was still on its way. The list decides, or nobody does.
+                v.statusCheck = StatusCheck::None;
+                break;
+            }
+        }
+        // Unreachable or refused: fall through to what this device holds.
+    }
+    if (c.statusList == nullptr) {
+        v.code = VerdictCode::CannotConfirmOffline;
+        v.reason = "cannot confirm offline: this device holds no status list yet; check online";
+        return;
+    }
+    const card::Seconds confirmed =
+        std::max(c.statusList->issuedAt(), c.statusConfirmedAt.value_or(card::Seconds{}));
+    if (c.now - confirmed > c.maxStatusAge) {
+        v.code = VerdictCode::CannotConfirmOffline;
+        v.reason = confirmed == c.statusList->issuedAt()
+                       ? "cannot confirm offline: " +
+                             c.statusList->stalenessWarning(c.maxStatusAge, c.now).value_or("")
+                       : fmt::format("cannot confirm offline: the registry last confirmed this "
+                                     "desk's status list at {}, longer ago than allowed; connect "
+                                     "to the registry",
+                                     timeOf(confirmed));
+        return;
+    }
+    v.statusCheck = StatusCheck::StatusList;
+    const auto validity = c.statusList->lookup(number.region(), number.serial());
+    const std::string asOf = fmt::format("status list of {}", timeOf(c.statusList->issuedAt()));
+    if (!validity) {
+        v.code = VerdictCode::CannotConfirmOffline;
+        v.reason = fmt::format("cannot confirm offline: the card is newer than the {}; check "
+                               "online",
+                               asOf);
+        return;
+    }
+    switch (*validity) {
+    case registry::Validity::Valid:
+        if (v.source == Source::Number) {
+            // The list names only cards that are not valid: a number it does not name may
+            // never have been issued (a leased serial not yet used). Without a signed record
+            // only the registry can say "valid".
+            v.code = VerdictCode::CannotConfirmOffline;
+            v.reason = fmt::format("cannot confirm offline: the {} does not list this number as "
+                                   "revoked or suspended, but a typed number can be confirmed "
+                                   "only online",
+                                   asOf);
+            return;
+        }
+        v.code = VerdictCode::Valid;
+        v.reason = fmt::format("valid: checked offline against the {}", asOf);
+        return;
+    case registry::Validity::Suspended:
+        v.code = VerdictCode::Suspended;
+        v.reason = fmt::format("suspended, by the {}", asOf);
+        return;
+    case registry::Validity::Revoked:
+        v.code = VerdictCode::Revoked;
+        v.reason = fmt::format("revoked, by the {}", asOf);
+        return;
+    }
+}
+
+VerdictCode codeOf(RecordVerdict verdict) {
+    switch (verdict) {
+    case RecordVerdict::Valid:
+        return VerdictCode::Valid;
+    case RecordVerdict::NotYetValid:
+        return VerdictCode::NotYetValid;
+    case RecordVerdict::Expired:
+        return VerdictCode::Expired;
+    case RecordVerdict::BadSignature:
+        return VerdictCode::BadSignature;
+    // A station whose certificate did not cover the issue date is no issuer for that record.
+    case RecordVerdict::UnknownIssuer:
+    case RecordVerdict::IssuerNotValid:
+        return VerdictCode::UnknownIssuer;
+    case RecordVerdict::NotUnionCard:
+        return VerdictCode::NotUnionCard;
+    }
+    return VerdictCode::NotUnionCard;
+}
+
+} // namespace
+
+Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
+                          const std::optional<card::Bytes>& chipUid, const Context& c) {
+    if (c.trust == nullptr) {
+        return verdictOf(VerdictCode::UnknownIssuer,
+                         "this device holds no trust list yet, so no issuer is known: sync "
+                         "with the registry",
+                         source);
+    }
+    const auto today = c.asOf.value_or(std::chrono::floor<std::chrono::days>(c.now));
+    const card::RecordVerification checked = card::verifyRecord(bytes, *c.trust, today, c.scheme);
+    Verdict v = verdictOf(codeOf(checked.verdict), checked.reason, source);
+    if (checked.verdict == RecordVerdict::Valid || checked.verdict == RecordVerdict::Expired ||
+        checked.verdict == RecordVerdict::NotYetValid) {
+        // The signature held: the fields are the issuer's.
+        v.record = checked.record;
+        if (checked.record) {
+            v.number = checked.record->number;
+        }
+    }
+    if (checked.verdict != RecordVerdict::Valid) {
+        return v;
+    }
+    if (chipUid) {
+        // The record names the chip it was written to; a record on another chip is a copy.
+        if (!checked.record->chipUid || *checked.record->chipUid != *chipUid) {
+            v.code = VerdictCode::ChipAuthFailed;
+            v.reason =
+                checked.record->chipUid
+                    ? fmt::format("the record belongs to chip {}, not to this chip {}: a "
+                                  "copy",
+                                  card::toHex(*checked.record->chipUid), card::toHex(*chipUid))
+                    : "the record names no chip, so it cannot be a chip's record: a copy";
+            return v;
+        }
+    }
+    decideStatus(v, checked.record->number, c);
+    return v;
+}
+
+Verdict verifyChip(desfire::Desfire& card, const desfire::Profile& profile,
+                   const desfire::MasterKeys& readKeys, const std::optional<card::Bytes>& readerUid,
+                   const Context& c) {
+    const std::size_t before = card.apduCount();
+    auto read = desfire::readRecord(card, profile, readKeys, {readerUid});
+    if (!read) {
+        const desfire::Error& e = read.error();
+        Verdict v;
+        v.source = Source::Chip;
+        v.apdus = card.apduCount() - before;
+        if (e.status == desfire::Status::AuthenticationError ||
+            e.code == desfire::ErrorCode::IntegrityError) {
+            v.code = VerdictCode::ChipAuthFailed;
+            v.reason = "the chip does not hold this card's key: a copy of a card, or a forgery";
+        } else if (e.status == desfire::Status::ApplicationNotFound ||
+                   e.code == desfire::ErrorCode::WrongCard ||
+                   e.code == desfire::ErrorCode::Malformed ||
+                   (e.code == desfire::ErrorCode::CardStatus && !e.status)) {
+            v.code = VerdictCode::NotUnionCard;
+            v.reason = e.status == desfire::Status::ApplicationNotFound
+                           ? "not a union card: the chip has no union application (a blank card "
+                             "or another system's card)"
+                           : "not a union card: " + e.message;
+        } else if (e.code == desfire::ErrorCode::Configuration) {
+            v.code = VerdictCode::Unreadable;
+            v.reason = "this verifier cannot read cards: " + e.message;
+        } else {
+            v.code = VerdictCode::Unreadable;
+            v.reason = "the card could not be read (" + e.message +
+                       "): hold it still on the reader and try again";
+        }
+        return v;
+    }
+    Verdict v = verifyRecordBytes(read->record, Source::Chip, read->uid, c);
+    v.apdus = card.apduCount() - before;
+    return v;
+}
+
+Verdict verifyNumber(std::string_view typed, const Context& c) {
+    auto number = CardNumber::parse(typed, c.scheme);
+    if (!number) {
+        return verdictOf(VerdictCode::NotUnionCard,
+                         "not a union card number: " + number.error().message, Source::Number);
+    }
+    Verdict v = verdictOf(VerdictCode::CannotConfirmOffline, {}, Source::Number);
+    v.number = number.value();
+    decideStatus(v, number.value(), c);
+    if (v.code == VerdictCode::Valid) {
+        // A typed number proves no card is at hand, and carries no dates.
+        v.reason += " (number only: the card itself was not checked)";
+    }
+    return v;
+}
+
+Verdict verifyText(std::string_view text, const Context& c) {
+    auto bytes = card::recordFromText(text);
+    if (!bytes) {
+        return verdictOf(VerdictCode::NotUnionCard, bytes.error(), Source::Qr);
+    }
+    return verifyRecordBytes(bytes.value(), Source::Qr, std::nullopt, c);
+}
+
+} // namespace unioncard::verifier
