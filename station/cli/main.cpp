@@ -64,16 +64,6 @@ card::Seconds now() {
     return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// The first of these variables that is set, then UNIONCARD_PASSPHRASE.
-const char* env(const char* a, const char* b = nullptr) {
-    for (const char* name : {a, b, "UNIONCARD_PASSPHRASE"}) {
-        if (name != nullptr && std::getenv(name) != nullptr) {
-            return std::getenv(name);
-        }
-    }
-    return nullptr;
-}
-
 std::string firmwareConfig() {
     const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG");
     return dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR;
@@ -99,7 +89,7 @@ struct Session {
     Operator who;
 };
 
-using Setting = std::function<std::optional<std::string>(const std::string&)>;
+using Setting = SettingLookup;
 
 // The trust list the station checks its own chips with, pinned to the union root.
 Result<card::TrustList, std::string> loadTrust(const Setting& setting) {
@@ -136,38 +126,7 @@ std::optional<std::string> checkStationCertificate(const card::Certificate& cert
 // The station's keys from the backend its settings name: encrypted files (the station key's
 // folder, the card master key file) or a PKCS#11 token (docs/key-store.md).
 Result<std::unique_ptr<KeyStore>, std::string> openKeyStore(const Setting& setting) {
-    using R = Result<std::unique_ptr<KeyStore>, std::string>;
-    const std::string backend = setting("key_store").value_or("file");
-    if (backend == "pkcs11") {
-        const char* pin = std::getenv("UNIONCARD_TOKEN_PIN");
-        if (pin == nullptr) {
-            return R(fail(std::string("set UNIONCARD_TOKEN_PIN to the token's user PIN")));
-        }
-        Pkcs11Config config;
-        config.module = setting("pkcs11_module").value_or("");
-        config.tokenLabel = setting("token_label").value_or("");
-        config.wrappedMasterKeys = setting("card_keys").value_or("");
-        auto opened = Pkcs11KeyStore::open(config, card::Secret(pin));
-        if (!opened) {
-            return R(fail("the station's token: " + opened.error().message));
-        }
-        return R(std::unique_ptr<KeyStore>(std::move(opened).value()));
-    }
-    const char* pass = env("UNIONCARD_STATION_PASSPHRASE");
-    const char* cardPass = env("UNIONCARD_CARD_KEYS_PASSPHRASE", "UNIONCARD_STATION_PASSPHRASE");
-    if (pass == nullptr || cardPass == nullptr) {
-        return R(fail(std::string("set UNIONCARD_STATION_PASSPHRASE (and "
-                                  "UNIONCARD_CARD_KEYS_PASSPHRASE if the card keys have their "
-                                  "own) to unlock the station's keys")));
-    }
-    auto opened =
-        FileKeyStore::open(FileKeyStoreConfig::inDirectory(setting("station_keys").value_or(""),
-                                                           setting("card_keys").value_or("")),
-                           card::Secret(pass), card::Secret(cardPass));
-    if (!opened) {
-        return R(fail("the station's keys: " + opened.error().message));
-    }
-    return R(std::unique_ptr<KeyStore>(std::move(opened).value()));
+    return openConfiguredKeyStore(setting);
 }
 
 Result<Session, std::string> openSession(const Globals& g, bool needKey,
@@ -590,7 +549,8 @@ int issueCommand(const Globals& g, std::size_t count) {
                                  c.cardNumber, c.spoilReason, c.cardFate);
     }
     std::stop_source stop;
-    const auto report = issuer.runBatch(count, s->who.id, stop.get_token(), [&](const Progress& p) {
+    BatchHooks hooks;
+    hooks.progress = [&](const Progress& p) {
         if (g.json) {
             json line{
                 {"done", p.done}, {"spoiled", p.spoiled}, {"left", p.left}, {"current", p.current}};
@@ -612,7 +572,8 @@ int issueCommand(const Globals& g, std::size_t count) {
                              p.current)
                       << std::flush;
         }
-    });
+    };
+    const auto report = issuer.runBatch(count, s->who.id, stop.get_token(), hooks);
     for (const auto& c : report.cards) {
         if (!c.produced) {
             std::cout << fmt::format("spoiled: card {}: {} (card: {})\n", c.card.cardNumber,

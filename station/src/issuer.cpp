@@ -285,97 +285,113 @@ Result<CardOutcome, StoreError> Issuer::issue(const std::string& applicationId,
 }
 
 BatchReport Issuer::runBatch(std::size_t count, const std::string& operatorId, std::stop_token stop,
-                             const std::function<void(const Progress&)>& progress) {
-    BatchReport report;
-    auto queued = m_store.applications("queued");
+                             const BatchHooks& hooks) {
     std::vector<std::string> ids;
-    if (queued) {
+    if (auto queued = m_store.applications("queued")) {
         for (const auto& q : *queued) {
-            if (ids.size() < count) {
-                ids.push_back(q.application.id);
+            if (ids.size() == count) {
+                break;
             }
+            ids.push_back(q.application.id);
         }
     }
-    const auto started = std::chrono::steady_clock::now();
+    return runBatch(ids, operatorId, stop, hooks);
+}
+
+BatchReport Issuer::runBatch(const std::vector<std::string>& ids, const std::string& operatorId,
+                             std::stop_token stop, const BatchHooks& hooks) {
+    BatchReport report;
     Progress p;
-    auto report_ = [&](std::size_t index) {
+    const auto started = std::chrono::steady_clock::now();
+    auto tell = [&](std::size_t next) {
         p.done = report.produced;
         p.spoiled = report.spoiled;
-        p.left = ids.size() - index;
-        if (report.produced > 0) {
-            const auto per = (std::chrono::steady_clock::now() - started) /
-                             static_cast<long>(report.produced + report.spoiled);
-            p.timeLeft =
-                std::chrono::duration_cast<std::chrono::seconds>(per * static_cast<long>(p.left));
+        p.left = ids.size() - next;
+        const std::size_t made = report.produced + report.spoiled;
+        if (made > 0) {
+            const auto each = (std::chrono::steady_clock::now() - started) / made;
+            p.timeLeft = std::chrono::duration_cast<std::chrono::seconds>(each * p.left);
         }
-        if (progress) {
-            progress(p);
+        if (hooks.progress) {
+            hooks.progress(p);
         }
     };
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        for (int attempt = 0; attempt < 2; ++attempt) {
+    std::size_t i = 0;
+    for (; i < ids.size(); ++i) {
+        int cards = 0;
+        while (cards < 2) {
+            if (hooks.waitWhilePaused) {
+                hooks.waitWhilePaused(stop);
+            }
             if (stop.stop_requested()) {
                 report.cancelled = true;
                 report.notStarted = ids.size() - i;
+                tell(i);
                 return report;
             }
             p.current = fmt::format("application {}", ids[i]);
             p.paused.reset();
             p.action.clear();
-            report_(i);
+            tell(i);
             auto outcome = issue(ids[i], operatorId);
             if (!outcome) {
                 // The station's own file failed: stop, nothing more can be recorded.
                 p.current = outcome.error().message;
                 report.notStarted = ids.size() - i;
-                report_(i);
+                tell(i);
                 return report;
             }
             if (outcome->card.id != 0) {
                 report.cards.push_back(*outcome);
                 ++(outcome->produced ? report.produced : report.spoiled);
+                ++cards;
             }
             if (outcome->produced) {
                 p.current = fmt::format("card {} produced", outcome->card.cardNumber);
                 break;
             }
-            if (outcome->printerFault && outcome->printerFault != PrinterFault::EncoderError &&
-                outcome->printerFault != PrinterFault::None) {
-                // Pause until the operator clears the fault; the same application goes again.
-                p.paused = outcome->printerFault;
-                p.action = std::string(printer::operatorAction(*outcome->printerFault));
-                p.current = outcome->problem;
-                report_(i);
-                const std::int64_t spoiledCard =
-                    outcome->card.state == CardState::Spoiled ? outcome->card.id : 0;
-                while (!stop.stop_requested()) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-                    auto status = m_config.printer->status();
-                    if (!status && status.error().code == PrinterFault::Offline &&
-                        m_config.reconnectPrinter) {
-                        if (auto* again = m_config.reconnectPrinter()) {
-                            m_config.printer = again;
-                            status = m_config.printer->status();
-                        }
-                    }
-                    if (status && status->state == printer::PrinterState::Ready &&
-                        !status->cardInside) {
-                        break;
-                    }
-                    if (status && status->cardInside &&
-                        status->state != printer::PrinterState::Busy) {
-                        auto recovered = m_config.printer->recover();
-                        if (recovered && recovered->cardRejected && spoiledCard != 0) {
-                            (void)m_store.setCardFate(spoiledCard, "reject box");
-                        }
+            const auto fault = outcome->printerFault;
+            if (!fault || *fault == PrinterFault::None || *fault == PrinterFault::EncoderError) {
+                continue; // the card's own fault: a second card for the same application
+            }
+            // The printer's fault, not the card's: wait for the operator, then the same
+            // application again without counting this card against it.
+            if (outcome->card.id != 0) {
+                --cards;
+            }
+            const std::int64_t spoiledCard =
+                outcome->card.state == CardState::Spoiled ? outcome->card.id : 0;
+            p.paused = fault;
+            p.action = std::string(printer::operatorAction(*fault));
+            p.current = outcome->problem;
+            tell(i);
+            while (!stop.stop_requested()) {
+                std::this_thread::sleep_for(hooks.faultPoll);
+                auto status = m_config.printer->status();
+                if (!status && status.error().code == PrinterFault::Offline &&
+                    m_config.reconnectPrinter) {
+                    if (auto* again = m_config.reconnectPrinter()) {
+                        m_config.printer = again;
+                        status = m_config.printer->status();
                     }
                 }
-                --attempt; // a fault is not the card's fault
+                if (status && status->state == printer::PrinterState::Ready &&
+                    !status->cardInside) {
+                    break;
+                }
+                if (status && status->cardInside && status->state != printer::PrinterState::Busy) {
+                    auto recovered = m_config.printer->recover();
+                    if (recovered && recovered->cardRejected && spoiledCard != 0) {
+                        (void)m_store.setCardFate(spoiledCard, "reject box");
+                    }
+                }
             }
         }
     }
+    p.paused.reset();
+    p.action.clear();
     p.current = "batch finished";
-    report_(ids.size());
+    tell(i);
     return report;
 }
 

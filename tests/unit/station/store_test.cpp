@@ -88,7 +88,8 @@ TEST_F(StationStoreTest, NumbersComeFromTheBlockOnceAndSpoiledOnesAreNeverReused
     ASSERT_TRUE(third.ok());
     EXPECT_EQ(store->serialsLeft(23).value(), 0u);
     std::set<std::string> numbers;
-    for (const auto& c : store->cards().value()) {
+    const auto all = store->cards().value();
+    for (const auto& c : all) {
         EXPECT_TRUE(numbers.insert(c.cardNumber).second) << c.cardNumber << " used twice";
     }
     EXPECT_EQ(numbers.size(), 3u);

@@ -72,6 +72,16 @@ struct BatchReport {
     std::vector<CardOutcome> cards;
 };
 
+struct BatchHooks {
+    /// Called with each change, on the batch's thread.
+    std::function<void(const Progress&)> progress;
+    /// Called before each card; blocks while the operator has paused the batch (returns at
+    /// once otherwise, and when stop is requested). The pause never leaves a card in the printer.
+    std::function<void(std::stop_token)> waitWhilePaused;
+    /// How long to wait between two looks at a printer that has a fault.
+    std::chrono::milliseconds faultPoll{500};
+};
+
 struct RecoveryReport {
     std::vector<CardRow> spoiled; ///< cards a crash left in production, now voided
     bool cardRejected = false;    ///< the printer had a card inside and rejected it
@@ -89,10 +99,17 @@ public:
     Result<CardOutcome, StoreError> issue(const std::string& applicationId,
                                           const std::string& operatorId);
 
-    /// Up to `count` queued applications, oldest first; each gets at most two cards. Pauses on
-    /// printer faults until they are cleared (polling the printer) or `stop` is requested.
+    /// These applications, in this order (the queue screen's pick, or the oldest N). Each gets
+    /// at most two cards; a printer fault pauses the batch with the operator's action and it
+    /// resumes by itself once the printer is ready (reconnecting after a power cut); a card
+    /// failing at the encoder or the check is spoiled and the batch goes on; `stop` ends it
+    /// between cards.
+    BatchReport runBatch(const std::vector<std::string>& applicationIds,
+                         const std::string& operatorId, std::stop_token stop,
+                         const BatchHooks& hooks);
+    /// Up to `count` queued applications, oldest first.
     BatchReport runBatch(std::size_t count, const std::string& operatorId, std::stop_token stop,
-                         const std::function<void(const Progress&)>& progress);
+                         const BatchHooks& hooks);
 
 private:
     Result<CardOutcome, StoreError> spoil(CardOutcome outcome, const std::string& reason,

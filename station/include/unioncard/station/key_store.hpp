@@ -15,6 +15,7 @@
 #include <unioncard/card/result.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -195,5 +196,16 @@ private:
     Pkcs11Config m_config;
     std::shared_ptr<Pkcs11Session> m_session;
 };
+
+/// A station setting by name (StationStore::setting, or settings about to be written).
+using SettingLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The key store the station's settings name: "key_store" = "file" (default: "station_keys",
+/// the folder of station-key.pem and station-cert.pem, and "card_keys") or "pkcs11"
+/// ("pkcs11_module", "token_label", "card_keys" wrapped under the token's key). The secrets
+/// come from the environment, never from settings: UNIONCARD_STATION_PASSPHRASE and
+/// UNIONCARD_CARD_KEYS_PASSPHRASE (each falling back to UNIONCARD_PASSPHRASE), or
+/// UNIONCARD_TOKEN_PIN. The message says which is missing or what failed.
+Result<std::unique_ptr<KeyStore>, std::string> openConfiguredKeyStore(const SettingLookup& setting);
 
 } // namespace unioncard::station

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: Apache-2.0
+// unioncard-verifier-ui: the verifier desk's kiosk. main() is the composition root: it picks
+// the reader (a PC/SC reader, or simulated cards in training), opens the desk's store and
+// builds the controller the QML screens bind to.
+//
+//   unioncard-verifier-ui --training [--mode event|merchant]     simulated cards, nothing real
+//   unioncard-verifier-ui --db verifier.db --reader Verifier      a desk set up with
+//                                                                 `unioncard-verifier init`
+//   unioncard-verifier-ui --self-test                             every page offscreen, both
+//                                                                 languages; non-zero on a warning
+//   unioncard-verifier-ui --screenshot PAGE --lang ru|en --out FILE.png
+
+#include "sounds.hpp"
+#include "training_desk.hpp"
+
+#include <unioncard/registry/client.hpp>
+#include <unioncard/ui/language_controller.hpp>
+#include <unioncard/ui/page_host.hpp>
+#include <unioncard/ui/self_test.hpp>
+
+#include <QCommandLineParser>
+#include <QEventLoop>
+#include <QFile>
+#include <QGuiApplication>
+#include <QQmlEngine>
+#include <QQuickView>
+#include <QTimer>
+#include <QtQml/qqmlextensionplugin.h>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+Q_IMPORT_QML_PLUGIN(UnionCard_UiPlugin)
+Q_IMPORT_QML_PLUGIN(UnionCard_VerifierPlugin)
+
+namespace {
+
+using namespace unioncard;
+using namespace unioncard::verifier;
+using namespace unioncard::verifier::ui;
+
+const QUrl kMain(QStringLiteral("qrc:/qt/qml/UnionCard/Verifier/qml/Main.qml"));
+
+// Screenshots and the self-test run at a fixed moment, so the pictures do not change by day.
+card::Seconds fixedNow() {
+    using namespace std::chrono;
+    return card::Seconds{sys_days{year{2026} / March / 2}} + hours(8) + minutes(15);
+}
+
+QVariantMap properties(TrainingDesk& desk, unioncard::ui::LanguageController& language,
+                       const QString& page) {
+    return {{QStringLiteral("controller"), QVariant::fromValue<QObject*>(desk.controller.get())},
+            {QStringLiteral("language"), QVariant::fromValue<QObject*>(&language)},
+            {QStringLiteral("trainer"), QVariant::fromValue<QObject*>(desk.trainer.get())},
+            {QStringLiteral("page"), page}};
+}
+
+// Taps a simulated card and waits (a bounded while) for its verdict on screen.
+bool tapAndWait(TrainingDesk& desk, const QString& card) {
+    const int before = desk.controller->tapCount();
+    if (!desk.trainer->present(card))
+        return false;
+    QEventLoop loop;
+    QObject::connect(desk.controller.get(), &VerifierController::verdictChanged, &loop, [&] {
+        if (desk.controller->tapCount() > before)
+            loop.quit();
+    });
+    QTimer::singleShot(20000, &loop, &QEventLoop::quit);
+    loop.exec();
+    return desk.controller->tapCount() > before;
+}
+
+// The screens worth a picture, each a page and the cards tapped before it is taken.
+struct Shot {
+    QString name;
+    Mode mode;
+    QString page;
+    QStringList taps;
+    QString typed;
+};
+
+const QList<Shot>& shots() {
+    static const QList<Shot> list = {
+        {QStringLiteral("idle"), Mode::Event, QStringLiteral("tap"), {}, {}},
+        {QStringLiteral("valid"),
+         Mode::Event,
+         QStringLiteral("tap"),
+         {QStringLiteral("valid")},
+         {}},
+        {QStringLiteral("duplicate"),
+         Mode::Event,
+         QStringLiteral("tap"),
+         {QStringLiteral("valid"), QStringLiteral("valid")},
+         {}},
+        {QStringLiteral("revoked"),
+         Mode::Event,
+         QStringLiteral("tap"),
+         {QStringLiteral("revoked")},
+         {}},
+        {QStringLiteral("unconfirmed"),
+         Mode::Event,
+         QStringLiteral("tap"),
+         {QStringLiteral("unconfirmed")},
+         {}},
+        {QStringLiteral("merchant"),
+         Mode::Merchant,
+         QStringLiteral("tap"),
+         {QStringLiteral("valid")},
+         {}},
+        {QStringLiteral("manual"),
+         Mode::Event,
+         QStringLiteral("manual"),
+         {},
+         QStringLiteral("964323000000001")},
+        {QStringLiteral("manual-mistyped"),
+         Mode::Event,
+         QStringLiteral("manual"),
+         {},
+         QStringLiteral("9643230000000019")},
+        {QStringLiteral("events"), Mode::Event, QStringLiteral("events"), {}, {}},
+    };
+    return list;
+}
+
+// The share of pixels that differ from the golden by more than a little in any channel.
+double differingShare(const QImage& a, const QImage& b) {
+    if (a.size() != b.size())
+        return 1.0;
+    const QImage x = a.convertToFormat(QImage::Format_RGB32);
+    const QImage y = b.convertToFormat(QImage::Format_RGB32);
+    qint64 differing = 0;
+    for (int row = 0; row < x.height(); ++row) {
+        const auto* p = reinterpret_cast<const QRgb*>(x.constScanLine(row));
+        const auto* q = reinterpret_cast<const QRgb*>(y.constScanLine(row));
+        for (int col = 0; col < x.width(); ++col) {
+            const int d = std::max({std::abs(qRed(p[col]) - qRed(q[col])),
+                                    std::abs(qGreen(p[col]) - qGreen(q[col])),
+                                    std::abs(qBlue(p[col]) - qBlue(q[col]))});
+            differing += d > 48 ? 1 : 0;
+        }
+    }
+    return static_cast<double>(differing) / (static_cast<double>(x.width()) * x.height());
+}
+
+int screenshot(QQmlEngine& engine, unioncard::ui::LanguageController& language, const QString& name,
+               const QString& out, const QString& golden) {
+    const Shot* shot = nullptr;
+    for (const auto& s : shots())
+        shot = s.name == name ? &s : shot;
+    if (shot == nullptr) {
+        QStringList names;
+        for (const auto& s : shots())
+            names << s.name;
+        std::fprintf(stderr, "unioncard-verifier-ui: no screen '%s'; there are: %s\n",
+                     qPrintable(name), qPrintable(names.join(QStringLiteral(", "))));
+        return 2;
+    }
+    QString error;
+    auto desk = TrainingDesk::create(shot->mode, fixedNow, &error);
+    if (!desk) {
+        std::fprintf(stderr, "unioncard-verifier-ui: %s\n", qPrintable(error));
+        return 1;
+    }
+    for (const auto& card : shot->taps) {
+        if (!tapAndWait(*desk, card)) {
+            std::fprintf(stderr, "unioncard-verifier-ui: no verdict for the %s card\n",
+                         qPrintable(card));
+            return 1;
+        }
+    }
+    unioncard::ui::PageHost host(engine, QSize(1280, 800));
+    if (!host.load(kMain, properties(*desk, language, shot->page), &error)) {
+        std::fprintf(stderr, "unioncard-verifier-ui: %s\n", qPrintable(error));
+        return 1;
+    }
+    if (!shot->typed.isEmpty()) {
+        auto* page = host.root()->findChild<QObject*>(QStringLiteral("manualEntryPage"));
+        if (page != nullptr)
+            page->setProperty("digits", shot->typed);
+    }
+    host.settle(300);
+    const QImage image = host.grab();
+    if (image.isNull() || !image.save(out)) {
+        std::fprintf(stderr, "unioncard-verifier-ui: could not write %s\n", qPrintable(out));
+        return 1;
+    }
+    if (golden.isEmpty())
+        return 0;
+    if (qEnvironmentVariableIntValue("UNIONCARD_UPDATE_GOLDEN") == 1) {
+        if (!image.save(golden)) {
+            std::fprintf(stderr, "unioncard-verifier-ui: could not write %s\n", qPrintable(golden));
+            return 1;
+        }
+        std::fprintf(stderr, "golden %s updated\n", qPrintable(golden));
+        return 0;
+    }
+    const QImage expected(golden);
+    if (expected.isNull()) {
+        std::fprintf(
+            stderr,
+            "unioncard-verifier-ui: no golden %s (make it with UNIONCARD_UPDATE_GOLDEN=1)\n",
+            qPrintable(golden));
+        return 1;
+    }
+    // Antialiasing may move a few edge pixels between machines; a changed screen moves many.
+    const double share = differingShare(image, expected);
+    std::fprintf(stderr, "%s: %.3f%% of the pixels differ from %s\n", qPrintable(name), share * 100,
+                 qPrintable(golden));
+    return share <= 0.005 ? 0 : 1;
+}
+
+int selfTest(QQmlEngine& engine, unioncard::ui::LanguageController& language) {
+    QString error;
+    auto eventDesk = TrainingDesk::create(Mode::Event, fixedNow, &error);
+    auto shopDesk = eventDesk ? TrainingDesk::create(Mode::Merchant, fixedNow, &error) : nullptr;
+    if (!eventDesk || !shopDesk) {
+        std::fprintf(stderr, "unioncard-verifier-ui: %s\n", qPrintable(error));
+        return 1;
+    }
+    unioncard::ui::SelfTest test(engine, &language, QSize(1280, 800));
+    // Every verdict the tap screen can show, in event mode and in a shop.
+    for (auto* desk : {eventDesk.get(), shopDesk.get()}) {
+        const QString mode = desk->controller->mode();
+        test.addPage({mode + QStringLiteral("/tap"), kMain,
+                      properties(*desk, language, QStringLiteral("tap")), [desk](QObject*) {
+                          for (const auto& card : desk->trainer->cards())
+                              tapAndWait(*desk, card);
+                          tapAndWait(*desk, QStringLiteral("valid"));
+                      }});
+    }
+    test.addPage({QStringLiteral("manual"), kMain,
+                  properties(*eventDesk, language, QStringLiteral("manual")), [](QObject* root) {
+                      auto* page = root->findChild<QObject*>(QStringLiteral("manualEntryPage"));
+                      for (const char* typed :
+                           {"9643", "9643230000000019", "9643230000000001", "1111222233334444"}) {
+                          if (page != nullptr)
+                              page->setProperty("digits", QString::fromLatin1(typed));
+                      }
+                  }});
+    test.addPage({QStringLiteral("events"),
+                  kMain,
+                  properties(*eventDesk, language, QStringLiteral("events")),
+                  {}});
+    return test.run();
+}
+
+std::string readTextFile(const std::string& file) {
+    std::ifstream in(file);
+    std::stringstream s;
+    s << in.rdbuf();
+    std::string text = s.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
+// A desk set up with `unioncard-verifier init`, on a PC/SC reader.
+struct RealDesk {
+    std::optional<VerifierStore> store;
+    std::shared_ptr<registry::RegistryClient> client;
+    std::unique_ptr<VerifierController> controller;
+};
+
+std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader, QString* error) {
+    auto fail = [error](const std::string& message) {
+        *error = QString::fromStdString(message);
+        return std::unique_ptr<RealDesk>();
+    };
+    if (!QFile::exists(db))
+        return fail(db.toStdString() +
+                    " does not exist: set the desk up with 'unioncard-verifier init'");
+    auto store = VerifierStore::open(db.toStdString());
+    if (!store)
+        return fail(store.error().message);
+    auto desk = std::make_unique<RealDesk>();
+    desk->store.emplace(std::move(store).value());
+    auto& s = *desk->store;
+    const auto pin = card::parseFingerprint(s.setting("root_fingerprint").value_or(""));
+    if (!pin)
+        return fail("the desk has no root fingerprint: run 'unioncard-verifier init'");
+    const auto keysFile = s.setting("card_keys");
+    const char* pass = std::getenv("UNIONCARD_CARD_KEYS_PASSPHRASE");
+    if (pass == nullptr)
+        pass = std::getenv("UNIONCARD_PASSPHRASE");
+    if (!keysFile || pass == nullptr)
+        return fail("the card read key: give 'init --card-keys FILE' and set "
+                    "UNIONCARD_CARD_KEYS_PASSPHRASE");
+    auto keys = card::desfire::MasterKeys::load(*keysFile, card::Secret(pass));
+    if (!keys)
+        return fail("card read key: " + keys.error().message);
+    auto profile =
+        card::desfire::loadProfile(s.setting("profile").value_or(defaultProfileFile().string()));
+    if (!profile)
+        return fail(profile.error());
+    OnlineLookup online;
+    if (auto url = s.setting("registry_url")) {
+        registry::ClientConfig config;
+        config.baseUrl = *url;
+        config.caFile = s.setting("ca_file").value_or("");
+        config.clientCertFile = s.setting("client_cert").value_or("");
+        config.clientKeyFile = s.setting("client_key").value_or("");
+        if (auto tokenFile = s.setting("token_file"))
+            config.bearerToken = readTextFile(*tokenFile);
+        config.connectTimeout = std::chrono::milliseconds(1500);
+        config.readTimeout = std::chrono::milliseconds(3000);
+        if (auto client = registry::RegistryClient::create(std::move(config))) {
+            desk->client = std::make_shared<registry::RegistryClient>(std::move(client).value());
+            auto mutex = std::make_shared<std::mutex>();
+            online = [client = desk->client, mutex](const card::CardNumber& number) {
+                std::lock_guard lock(*mutex);
+                return client->lookup(number);
+            };
+        }
+    }
+    VerifierDeps deps{&s,
+                      *pin,
+                      std::move(profile).value(),
+                      std::move(keys).value(),
+                      makePcscTapSource(reader.toStdString()),
+                      std::move(online),
+                      {},
+                      false,
+                      {}};
+    desk->controller = std::make_unique<VerifierController>(std::move(deps));
+    return desk;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("unioncard-verifier-ui"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("The verifier desk's kiosk."));
+    parser.addHelpOption();
+    const QCommandLineOption training(QStringLiteral("training"),
+                                      QStringLiteral("Simulated cards, a desk of its own."));
+    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("The desk's file."),
+                                QStringLiteral("FILE"), QStringLiteral("verifier.db"));
+    const QCommandLineOption reader(QStringLiteral("reader"), QStringLiteral("The PC/SC reader."),
+                                    QStringLiteral("NAME"), QStringLiteral("Verifier"));
+    const QCommandLineOption mode(QStringLiteral("mode"),
+                                  QStringLiteral("Training: event or merchant."),
+                                  QStringLiteral("MODE"), QStringLiteral("event"));
+    const QCommandLineOption window(QStringLiteral("window"),
+                                    QStringLiteral("A 1280x800 window instead of full screen."));
+    const QCommandLineOption selfTestOption(
+        QStringLiteral("self-test"),
+        QStringLiteral("Load every page offscreen; exit 1 on any warning."));
+    const QCommandLineOption shot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save a screen as PNG."), QStringLiteral("PAGE"));
+    const QCommandLineOption lang(QStringLiteral("lang"), QStringLiteral("ru or en."),
+                                  QStringLiteral("LANG"), QStringLiteral("ru"));
+    const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("The PNG to write."),
+                                 QStringLiteral("FILE"));
+    const QCommandLineOption golden(
+        QStringLiteral("golden"),
+        QStringLiteral("Compare the screenshot with this PNG (exit 1 if it differs)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption silent(QStringLiteral("silent"), QStringLiteral("No sounds."));
+    parser.addOptions(
+        {training, db, reader, mode, window, selfTestOption, shot, lang, out, golden, silent});
+    parser.process(app);
+
+    QQmlEngine engine;
+    unioncard::ui::prepareEngine(engine);
+    unioncard::ui::LanguageController language(&engine,
+                                               {QStringLiteral("ui"), QStringLiteral("verifier")});
+    if (!language.setLanguage(parser.value(lang))) {
+        std::fprintf(stderr, "unioncard-verifier-ui: --lang takes ru or en\n");
+        return 2;
+    }
+
+    if (parser.isSet(selfTestOption))
+        return selfTest(engine, language);
+    if (parser.isSet(shot)) {
+        if (!parser.isSet(out)) {
+            std::fprintf(stderr, "unioncard-verifier-ui: --screenshot needs --out FILE.png\n");
+            return 2;
+        }
+        return screenshot(engine, language, parser.value(shot), parser.value(out),
+                          parser.value(golden));
+    }
+
+    QString error;
+    std::unique_ptr<TrainingDesk> trainingDesk;
+    std::unique_ptr<RealDesk> realDesk;
+    VerifierController* controller = nullptr;
+    QObject* trainer = nullptr;
+    if (parser.isSet(training)) {
+        const auto m = parseMode(parser.value(mode).toStdString());
+        if (!m) {
+            std::fprintf(stderr, "unioncard-verifier-ui: --mode takes event or merchant\n");
+            return 2;
+        }
+        trainingDesk = TrainingDesk::create(*m, {}, &error);
+        if (trainingDesk) {
+            controller = trainingDesk->controller.get();
+            trainer = trainingDesk->trainer.get();
+        }
+    } else {
+        realDesk = openRealDesk(parser.value(db), parser.value(reader), &error);
+        if (realDesk) {
+            controller = realDesk->controller.get();
+            controller->start();
+        }
+    }
+    if (controller == nullptr) {
+        std::fprintf(stderr, "unioncard-verifier-ui: %s\n", qPrintable(error));
+        return 1;
+    }
+    std::unique_ptr<Sounds> sounds;
+    if (!parser.isSet(silent)) {
+        sounds = std::make_unique<Sounds>();
+        QObject::connect(controller, &VerifierController::verdictShown, sounds.get(),
+                         &Sounds::play);
+    }
+
+    QQuickView view(&engine, nullptr);
+    view.setResizeMode(QQuickView::SizeRootObjectToView);
+    view.setInitialProperties(
+        {{QStringLiteral("controller"), QVariant::fromValue<QObject*>(controller)},
+         {QStringLiteral("language"), QVariant::fromValue<QObject*>(&language)},
+         {QStringLiteral("trainer"), QVariant::fromValue<QObject*>(trainer)}});
+    view.setSource(kMain);
+    if (view.status() != QQuickView::Ready) {
+        for (const auto& e : view.errors())
+            std::fprintf(stderr, "%s\n", qPrintable(e.toString()));
+        return 1;
+    }
+    view.setTitle(QStringLiteral("unioncard verifier"));
+    if (parser.isSet(window)) {
+        view.resize(1280, 800);
+        view.show();
+    } else {
+        view.showFullScreen();
+    }
+    return QGuiApplication::exec();
+}
