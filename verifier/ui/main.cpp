@@ -295,6 +295,8 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
     if (!profile)
         return fail(profile.error());
     OnlineLookup online;
+    // One request at a time on the registry's client, lookups and syncs alike.
+    auto syncMutex = std::make_shared<std::mutex>();
     if (auto url = s.setting("registry_url")) {
         registry::ClientConfig config;
         config.baseUrl = *url;
@@ -307,8 +309,7 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
         config.readTimeout = std::chrono::milliseconds(3000);
         if (auto client = registry::RegistryClient::create(std::move(config))) {
             desk->client = std::make_shared<registry::RegistryClient>(std::move(client).value());
-            auto mutex = std::make_shared<std::mutex>();
-            online = [client = desk->client, mutex](const card::CardNumber& number) {
+            online = [client = desk->client, mutex = syncMutex](const card::CardNumber& number) {
                 std::lock_guard lock(*mutex);
                 return client->lookup(number);
             };
@@ -322,7 +323,29 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
                       std::move(online),
                       {},
                       false,
-                      {}};
+                      {},
+                      {}, // set below when the desk has a registry
+                      std::chrono::minutes(2)};
+    if (desk->client) {
+        // A sync of its own: another connection to the desk's file (SQLite in WAL mode takes
+        // readers and one writer at once) and the registry's client under its lock.
+        const std::string file = db.toStdString();
+        const card::Bytes rootPin = *pin;
+        const int retention = std::atoi(s.setting("retention_days").value_or("30").c_str());
+        auto client = desk->client;
+        deps.sync = [file, rootPin, retention, client, mutex = syncMutex]() {
+            std::lock_guard lock(*mutex);
+            auto own = VerifierStore::open(file);
+            if (!own) {
+                SyncReport failed;
+                failed.problems.push_back(own.error().message);
+                return failed;
+            }
+            const auto now =
+                std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+            return sync(own.value(), *client, rootPin, now, retention);
+        };
+    }
     desk->controller = std::make_unique<VerifierController>(std::move(deps));
     return desk;
 }

@@ -49,7 +49,9 @@ std::unique_ptr<TrainingDesk> TrainingDesk::create(Mode mode, std::function<card
                       {},
                       std::move(clock),
                       true,
-                      "training"};
+                      "training",
+                      {}, // training: no registry to sync with
+                      std::chrono::minutes(2)};
     desk->controller = std::make_unique<VerifierController>(std::move(deps));
     desk->trainer = std::make_unique<TrainingCards>(*desk->world, *desk->taps);
     desk->controller->start();

@@ -69,6 +69,14 @@ VerifierController::VerifierController(VerifierDeps deps, QObject* parent)
         emit statusChanged();
     });
     m_clockTimer.start();
+    // The registry, now and then: the lists stay fresh and the online flag stays true.
+    if (m_deps.sync) {
+        m_syncTimer.setInterval(
+            static_cast<int>(std::chrono::milliseconds(m_deps.syncEvery).count()));
+        connect(&m_syncTimer, &QTimer::timeout, this, &VerifierController::startSync);
+        m_syncTimer.start();
+        QTimer::singleShot(0, this, &VerifierController::startSync);
+    }
     // A verdict stays until the next card, or this long.
     m_idleTimer.setSingleShot(true);
     m_idleTimer.setInterval(12000);
@@ -325,6 +333,31 @@ Context VerifierController::context(const Lists& l) const {
     c.maxStatusAge = m_maxStatusAge;
     c.online = m_deps.online;
     return c;
+}
+
+void VerifierController::startSync() {
+    if (m_syncing) {
+        return;
+    }
+    m_syncing = true;
+    m_sync = std::jthread([this](std::stop_token) {
+        const SyncReport report = m_deps.sync();
+        QMetaObject::invokeMethod(
+            this,
+            [this, report] {
+                m_syncing = false;
+                // Online means the registry answered this sync; what it sent is in the file.
+                const bool reached = report.trustSequence || report.statusVersion;
+                const bool changed = reached != m_online;
+                m_online = reached;
+                reloadLists();
+                refreshCount();
+                if (changed) {
+                    emit statusChanged();
+                }
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void VerifierController::reloadLists() {

@@ -37,6 +37,10 @@ struct VerifierDeps {
     std::function<card::Seconds()> clock;
     bool training = false;
     std::string desk;
+    /// One sync with the registry (check-ins out; lists and other desks' check-ins in), run on
+    /// a worker thread over a connection of its own; empty for a desk with no registry.
+    std::function<SyncReport()> sync;
+    std::chrono::seconds syncEvery{std::chrono::minutes(2)};
 };
 
 class VerifierController : public QObject {
@@ -165,6 +169,10 @@ private:
     int m_duplicateCount = 0;
     std::jthread m_watch;
     std::jthread m_lookup;
+    QTimer m_syncTimer;
+    std::jthread m_sync;
+    bool m_syncing = false;
+    void startSync();
 };
 
 } // namespace unioncard::verifier::ui
