@@ -459,8 +459,7 @@ Result<Application, ApiError> readApplication(const json& value, const card::Num
     r.required("organisation_code", a.organisationCode,
                asInteger<std::uint32_t>(0, std::numeric_limits<std::uint32_t>::max()));
     // May be empty: a CSV import's organisation_name column is optional.
-    r.required("organisation_name", a.organisationName,
-               asText(0, api::kMaxOrganisationNameBytes));
+    r.required("organisation_name", a.organisationName, asText(0, api::kMaxOrganisationNameBytes));
     r.required("category", a.category,
                asEnum<MemberCategory>(parseMemberCategory, "working, student, pensioner, unknown"));
     r.required("reason", a.reason,

@@ -49,8 +49,8 @@ struct ApiError {
 
 namespace api {
 
-inline constexpr std::size_t kMaxDepth = 16;         ///< our documents nest 3 deep
-inline constexpr std::size_t kMaxNameBytes = 200;    ///< full names, desks, operators
+inline constexpr std::size_t kMaxDepth = 16;      ///< our documents nest 3 deep
+inline constexpr std::size_t kMaxNameBytes = 200; ///< full names, desks, operators
 /// Organisation names in full ("Муниципальное бюджетное общеобразовательное учреждение ...")
 /// run to a few hundred Cyrillic letters, two bytes each; a CSV field holds up to 1,024 bytes.
 inline constexpr std::size_t kMaxOrganisationNameBytes = 1024;

@@ -141,8 +141,8 @@ TEST_F(PersonaliseSim, WithTheReadersUidTheReadTakesFourExchanges) {
     card.powerOff();
     SimConnection liar(card);
     Desfire l(liar);
-    const auto other = readRecord(l, profile, verifierKeys(),
-                                  {Bytes{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}});
+    const auto other =
+        readRecord(l, profile, verifierKeys(), {Bytes{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}});
     ASSERT_FALSE(other.ok());
     EXPECT_EQ(other.error().status, Status::AuthenticationError);
 }

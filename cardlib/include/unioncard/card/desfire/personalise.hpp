@@ -45,8 +45,8 @@ struct ReadOptions {
 /// card's diversified read key (a copy of the data on another chip fails here), and the
 /// record read under MAC with ReadData 0xAD: one exchange for the first 224 bytes, which
 /// hold any record the format allows (the largest is 204 bytes); a file whose record does not
-/// end there is read to its end and refused by the record's checks. Needs only the "record-read" master key. With the
-/// UID from the reader: select, authenticate (2), read: 4 card exchanges.
+/// end there is read to its end and refused by the record's checks. Needs only the "record-read"
+/// master key. With the UID from the reader: select, authenticate (2), read: 4 card exchanges.
 Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
                            const ReadOptions& options = {});
 
