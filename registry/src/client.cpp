@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <httplib.h>
 #include <mutex>
+#include <sstream>
 #include <utility>
 
 namespace unioncard::registry {
@@ -544,6 +546,31 @@ Result<std::vector<std::uint8_t>, ClientError> RegistryClient::trustList() {
         return fail(makeError(ClientErrorCode::BadResponse,
                               "the registry's trust list is not application/cose"));
     return std::vector<std::uint8_t>(reply->body.begin(), reply->body.end());
+}
+
+std::optional<ClientConfig> clientConfigFromSettings(
+    const std::function<std::optional<std::string>(const std::string&)>& setting) {
+    auto url = setting("registry_url");
+    if (!url) {
+        return std::nullopt;
+    }
+    ClientConfig config;
+    config.baseUrl = *url;
+    config.caFile = setting("ca_file").value_or("");
+    config.clientCertFile = setting("client_cert").value_or("");
+    config.clientKeyFile = setting("client_key").value_or("");
+    if (auto tokenFile = setting("token_file")) {
+        std::ifstream in(*tokenFile);
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string token = text.str();
+        while (!token.empty() &&
+               (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+            token.pop_back();
+        }
+        config.bearerToken = std::move(token);
+    }
+    return config;
 }
 
 } // namespace unioncard::registry

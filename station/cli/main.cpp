@@ -69,17 +69,6 @@ std::string firmwareConfig() {
     return dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR;
 }
 
-std::string readText(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string t = s.str();
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) {
-        t.pop_back();
-    }
-    return t;
-}
-
 // The station: its file, its key (for the audit log and records), the signed-in operator.
 struct Session {
     explicit Session(StationStore s) : store(std::move(s)) {}
@@ -177,19 +166,14 @@ Result<Session, std::string> openSession(const Globals& g, bool needKey,
 }
 
 std::optional<registry::RegistryClient> registryClient(Session& s, std::string& problem) {
-    auto url = s.store.setting("registry_url");
-    if (!url) {
+    auto config = registry::clientConfigFromSettings(
+        [&](const std::string& k) { return s.store.setting(k); });
+    if (!config) {
         problem = "no registry is configured";
         return std::nullopt;
     }
-    registry::ClientConfig config;
-    config.baseUrl = *url;
-    config.caFile = s.store.setting("ca_file").value_or("");
-    if (auto tokenFile = s.store.setting("token_file")) {
-        config.bearerToken = readText(*tokenFile);
-    }
-    config.connectTimeout = std::chrono::milliseconds(2000);
-    auto client = registry::RegistryClient::create(std::move(config));
+    config->connectTimeout = std::chrono::milliseconds(2000);
+    auto client = registry::RegistryClient::create(std::move(*config));
     if (!client) {
         problem = client.error().message;
         return std::nullopt;
@@ -924,15 +908,7 @@ int main(int argc, char** argv) {
     if (std::getenv("QT_QPA_PLATFORM") == nullptr) {
         setenv("QT_QPA_PLATFORM", "offscreen", 0);
     }
-    // Qt wants a private runtime folder; a service or a shell over ssh may have none.
-    if (std::getenv("XDG_RUNTIME_DIR") == nullptr) {
-        const auto dir =
-            fs::temp_directory_path() / ("unioncard-runtime-" + std::to_string(getuid()));
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        fs::permissions(dir, fs::perms::owner_all, ec);
-        setenv("XDG_RUNTIME_DIR", dir.c_str(), 0);
-    }
+    printer::ensureQtRuntimeDir(); // Qt wants a private runtime folder
     int qtArgc = 1;
     QGuiApplication qt(qtArgc, argv);
     CLI::App app{"unioncard-station: issue union cards and keep the registry true.\n"

@@ -12,6 +12,7 @@
 #include "sim_station.hpp"
 #include "station_app.hpp"
 
+#include <unioncard/printer/renderer.hpp>
 #include <unioncard/ui/language_controller.hpp>
 #include <unioncard/ui/page_host.hpp>
 #include <unioncard/ui/self_test.hpp>
@@ -122,15 +123,7 @@ int compareWithGolden(const QImage& shot, const QString& golden) {
 } // namespace
 
 int main(int argc, char** argv) {
-    // Qt wants a private runtime folder; a service or a shell over ssh may have none.
-    if (std::getenv("XDG_RUNTIME_DIR") == nullptr) {
-        const auto dir =
-            fs::temp_directory_path() / ("unioncard-runtime-" + std::to_string(getuid()));
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        fs::permissions(dir, fs::perms::owner_all, ec);
-        setenv("XDG_RUNTIME_DIR", dir.c_str(), 0);
-    }
+    unioncard::printer::ensureQtRuntimeDir(); // Qt wants a private runtime folder
     CLI::App cli{"unioncard-station-ui: the issuing station's kiosk.\n"
                  "Exit status: 0 done, 1 failed (reason given), 2 wrong usage or setup."};
     std::string db =

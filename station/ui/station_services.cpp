@@ -24,21 +24,6 @@ Result<StationStore, StoreError> StationServices::openStore() const {
     return store;
 }
 
-namespace {
-
-std::string readText(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string t = s.str();
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) {
-        t.pop_back();
-    }
-    return t;
-}
-
-} // namespace
-
 std::optional<std::string> loadFromSettings(StationServices& services, StationStore& store,
                                             const fs::path& firmwareConfig) {
     services.stationId = store.setting("station_id").value_or("");
@@ -74,16 +59,12 @@ std::optional<std::string> loadFromSettings(StationServices& services, StationSt
 }
 
 RegistryOpener registryFromSettings(StationStore& store) {
-    auto url = store.setting("registry_url");
-    if (!url) {
+    auto settings =
+        registry::clientConfigFromSettings([&](const std::string& k) { return store.setting(k); });
+    if (!settings) {
         return {};
     }
-    registry::ClientConfig config;
-    config.baseUrl = *url;
-    config.caFile = store.setting("ca_file").value_or("");
-    if (auto tokenFile = store.setting("token_file")) {
-        config.bearerToken = readText(*tokenFile);
-    }
+    registry::ClientConfig config = std::move(*settings);
     config.connectTimeout = std::chrono::milliseconds(2000);
     return [config]() -> Result<registry::RegistryClient, std::string> {
         auto client = registry::RegistryClient::create(config);

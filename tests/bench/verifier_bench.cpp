@@ -13,6 +13,7 @@
 
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
+#include <unioncard/sim/in_process_connection.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 #include <unioncard/verifier/verify.hpp>
 
@@ -54,19 +55,6 @@ double percentile(std::vector<double> v, double p) {
     const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
     return v[std::min(i, v.size() - 1)];
 }
-
-class InProcess : public card::CardConnection {
-public:
-    explicit InProcess(sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
-    ~InProcess() override { m_card.powerOff(); }
-    Result<card::Bytes, card::Fault> transmit(std::span<const std::uint8_t> c) override {
-        return m_card.transmit(c);
-    }
-    card::Bytes atr() const override { return m_card.atr(); }
-
-private:
-    sim::VirtualCard& m_card;
-};
 
 void lab(const std::string& labProgram, const std::string& labDir, const std::string& verb,
          const std::string& reader, const std::string& image = {}) {
@@ -154,7 +142,7 @@ int main(int argc, char** argv) {
     std::size_t apdus = 0;
     sim::VirtualDesfire inProcessCard;
     if (!overPcsc) {
-        InProcess c(inProcessCard);
+        sim::InProcessConnection c(inProcessCard);
         desfire::Desfire d(c);
         const auto uid = inProcessCard.realUid();
         if (!desfire::personalise(d, profile, keys,
@@ -164,7 +152,7 @@ int main(int argc, char** argv) {
         for (int t = 0; t < taps; ++t) {
             const double w0 = cpuMs();
             const auto start = steady_clock::now();
-            InProcess tap(inProcessCard);
+            sim::InProcessConnection tap(inProcessCard);
             desfire::Desfire card(tap);
             const auto v = verifier::verifyChip(card, profile, readKeys,
                                                 card::Bytes(uid.begin(), uid.end()), context);

@@ -73,17 +73,6 @@ std::optional<card::Bytes> parseFingerprintText(std::string text) {
     return bytes;
 }
 
-std::string readTextFile(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string text = s.str();
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-        text.pop_back();
-    }
-    return text;
-}
-
 // Everything a command needs from the desk's file.
 struct Desk {
     explicit Desk(VerifierStore s) : store(std::move(s)) {}
@@ -123,22 +112,15 @@ Result<Desk, std::string> openDesk(const Globals& g, bool wantClient) {
     // Names last only as long as the events need them, whether or not this desk ever syncs.
     (void)d.store.purgeNames(localDate(nowSeconds()) - std::chrono::days(d.retentionDays));
     if (wantClient) {
-        auto url = d.store.setting("registry_url");
-        if (!url) {
+        // The token is read from its own file (mode 0600) at each start, never stored here.
+        auto config = registry::clientConfigFromSettings(
+            [&](const std::string& k) { return d.store.setting(k); });
+        if (!config) {
             d.clientProblem = "no registry is configured";
         } else {
-            registry::ClientConfig config;
-            config.baseUrl = *url;
-            config.caFile = d.store.setting("ca_file").value_or("");
-            config.clientCertFile = d.store.setting("client_cert").value_or("");
-            config.clientKeyFile = d.store.setting("client_key").value_or("");
-            // The token is read from its own file (mode 0600) at each start, never stored here.
-            if (auto tokenFile = d.store.setting("token_file")) {
-                config.bearerToken = readTextFile(*tokenFile);
-            }
-            config.connectTimeout = std::chrono::milliseconds(1500);
-            config.readTimeout = std::chrono::milliseconds(5000);
-            auto client = registry::RegistryClient::create(std::move(config));
+            config->connectTimeout = std::chrono::milliseconds(1500);
+            config->readTimeout = std::chrono::milliseconds(5000);
+            auto client = registry::RegistryClient::create(std::move(*config));
             if (client) {
                 d.client.emplace(std::move(client).value());
             } else {

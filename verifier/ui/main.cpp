@@ -246,16 +246,6 @@ int selfTest(QQmlEngine& engine, unioncard::ui::LanguageController& language) {
     return test.run();
 }
 
-std::string readTextFile(const std::string& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string text = s.str();
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-        text.pop_back();
-    return text;
-}
-
 // A desk set up with `unioncard-verifier init`, on a PC/SC reader.
 struct RealDesk {
     std::optional<VerifierStore> store;
@@ -297,17 +287,11 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
     OnlineLookup online;
     // One request at a time on the registry's client, lookups and syncs alike.
     auto syncMutex = std::make_shared<std::mutex>();
-    if (auto url = s.setting("registry_url")) {
-        registry::ClientConfig config;
-        config.baseUrl = *url;
-        config.caFile = s.setting("ca_file").value_or("");
-        config.clientCertFile = s.setting("client_cert").value_or("");
-        config.clientKeyFile = s.setting("client_key").value_or("");
-        if (auto tokenFile = s.setting("token_file"))
-            config.bearerToken = readTextFile(*tokenFile);
-        config.connectTimeout = std::chrono::milliseconds(1500);
-        config.readTimeout = std::chrono::milliseconds(3000);
-        if (auto client = registry::RegistryClient::create(std::move(config))) {
+    if (auto config = registry::clientConfigFromSettings(
+            [&](const std::string& k) { return s.setting(k); })) {
+        config->connectTimeout = std::chrono::milliseconds(1500);
+        config->readTimeout = std::chrono::milliseconds(3000);
+        if (auto client = registry::RegistryClient::create(std::move(*config))) {
             desk->client = std::make_shared<registry::RegistryClient>(std::move(client).value());
             online = [client = desk->client, mutex = syncMutex](const card::CardNumber& number) {
                 std::lock_guard lock(*mutex);

@@ -2,6 +2,7 @@
 #include "tap_source.hpp"
 
 #include <unioncard/card/pcsc/pcsc.hpp>
+#include <unioncard/sim/in_process_connection.hpp>
 #include <unioncard/sim/virtual_card.hpp>
 
 #include <chrono>
@@ -96,20 +97,6 @@ private:
     card::pcsc::ReaderWatcher* m_watcher = nullptr;
 };
 
-// The simulated card on the simulated reader: powered for the tap.
-class SimulatedConnection final : public card::CardConnection {
-public:
-    explicit SimulatedConnection(sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
-    ~SimulatedConnection() override { m_card.powerOff(); }
-    Result<card::Bytes, card::Fault> transmit(std::span<const std::uint8_t> command) override {
-        return m_card.transmit(command);
-    }
-    card::Bytes atr() const override { return m_card.atr(); }
-
-private:
-    sim::VirtualCard& m_card;
-};
-
 } // namespace
 
 std::unique_ptr<TapSource> makePcscTapSource(std::string reader) {
@@ -135,7 +122,7 @@ void SimulatedTapSource::run(std::stop_token stop, const OnTap& onTap, const OnP
             card = m_queue.front();
             m_queue.pop_front();
         }
-        SimulatedConnection connection(*card);
+        sim::InProcessConnection connection(*card);
         // The UID as the reader saw it in anticollision (PC/SC GET DATA on a real reader).
         Tap tap{connection, card->uid(), 1};
         onTap(tap);

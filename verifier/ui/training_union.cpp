@@ -7,6 +7,7 @@
 #include <unioncard/card/keys.hpp>
 #include <unioncard/card/trust_list.hpp>
 #include <unioncard/registry/status_list.hpp>
+#include <unioncard/sim/in_process_connection.hpp>
 #include <unioncard/verifier/desk.hpp>
 
 namespace unioncard::verifier::ui {
@@ -18,19 +19,6 @@ using R = Result<std::unique_ptr<TrainingUnion>, std::string>;
 
 constexpr int kRegion = 23;
 constexpr const char* kStationId = "st-23-training";
-
-class Connection final : public card::CardConnection {
-public:
-    explicit Connection(sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
-    ~Connection() override { m_card.powerOff(); }
-    Result<card::Bytes, card::Fault> transmit(std::span<const std::uint8_t> command) override {
-        return m_card.transmit(command);
-    }
-    card::Bytes atr() const override { return m_card.atr(); }
-
-private:
-    sim::VirtualCard& m_card;
-};
 
 } // namespace
 
@@ -160,7 +148,7 @@ R TrainingUnion::create(VerifierStore& store, const std::filesystem::path& profi
                 return R(fail("record: " + bytes.error()));
             // A copy: the same record on a chip personalised with other keys.
             auto otherKeys = card::desfire::MasterKeys::generate(u->m_profile.roles());
-            Connection connection(*chip);
+            sim::InProcessConnection connection(*chip);
             card::desfire::Desfire desfire(connection);
             auto done = card::desfire::personalise(desfire, u->m_profile,
                                                    spec.copy ? otherKeys : u->m_keys, *bytes);

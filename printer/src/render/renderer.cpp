@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <set>
+#include <unistd.h>
 
 namespace unioncard::printer {
 
@@ -467,6 +469,18 @@ QImage previewImage(const RenderedCard& card) {
     p.drawImage(QPoint(kMargin, kMargin), card.front);
     p.drawImage(QPoint(kMargin, 2 * kMargin + card.front.height()), card.back);
     return out;
+}
+
+void ensureQtRuntimeDir() {
+    if (std::getenv("XDG_RUNTIME_DIR") != nullptr) {
+        return;
+    }
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("unioncard-runtime-" + std::to_string(::getuid()));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 0);
 }
 
 } // namespace unioncard::printer

@@ -5,26 +5,12 @@
 
 #include <unioncard/card/desfire/desfire.hpp>
 #include <unioncard/sim/card_image.hpp>
+#include <unioncard/sim/in_process_connection.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 
 #include <iostream>
 
-namespace {
-
-class InProcess : public unioncard::card::CardConnection {
-public:
-    explicit InProcess(unioncard::sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
-    unioncard::Result<unioncard::card::Bytes, unioncard::card::Fault>
-    transmit(std::span<const std::uint8_t> command) override {
-        return m_card.transmit(command);
-    }
-    unioncard::card::Bytes atr() const override { return m_card.atr(); }
-
-private:
-    unioncard::sim::VirtualCard& m_card;
-};
-
-} // namespace
+namespace {} // namespace
 
 int main(int argc, char** argv) {
     using namespace unioncard;
@@ -33,7 +19,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     sim::VirtualDesfire chip;
-    InProcess reader(chip);
+    unioncard::sim::InProcessConnection reader(chip);
     card::desfire::Desfire d(reader);
     if (!d.authenticateLegacy(0, card::Bytes(16, 0)) ||
         !d.run(card::desfire::cmd::createApplication(0xF48EF1, 0x0F, 1,

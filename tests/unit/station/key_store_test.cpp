@@ -11,6 +11,7 @@
 
 #include <unioncard/card/cose.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
+#include <unioncard/sim/in_process_connection.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 #include <unioncard/station/key_store.hpp>
 
@@ -438,17 +439,6 @@ TEST_F(TokenStore, TheSigningKeyCannotLeaveTheToken) {
 }
 
 // The SimConnection of personalise_sim_test: sim's virtual card on an in-process reader.
-class SimReader : public card::CardConnection {
-public:
-    explicit SimReader(sim::VirtualCard& card) : m_card(card) { m_card.powerOn(); }
-    Result<Bytes, card::Fault> transmit(std::span<const std::uint8_t> command) override {
-        return m_card.transmit(command);
-    }
-    Bytes atr() const override { return m_card.atr(); }
-
-private:
-    sim::VirtualCard& m_card;
-};
 
 TEST_F(TokenStore, MasterKeysRoundTripThroughTheTokenAndPersonaliseACard) {
     const card::Certificate cert = provisionSigningKey();
@@ -490,12 +480,12 @@ TEST_F(TokenStore, MasterKeysRoundTripThroughTheTokenAndPersonaliseACard) {
     fields.chipUid = Bytes(uid.begin(), uid.end());
     const Bytes record = take(store->signRecord(fields));
     {
-        SimReader reader(chip);
+        sim::InProcessConnection reader(chip);
         card::desfire::Desfire desfire(reader);
         const auto report = card::desfire::personalise(desfire, profile, keys, record);
         ASSERT_TRUE(report.ok()) << report.error().message;
     }
-    SimReader reader(chip);
+    sim::InProcessConnection reader(chip);
     card::desfire::Desfire desfire(reader);
     const auto verifierKeys = take(original.only({"record-read"}));
     const auto read = card::desfire::readRecord(desfire, profile, verifierKeys);

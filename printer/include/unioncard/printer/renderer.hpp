@@ -101,6 +101,11 @@ private:
     std::map<std::string, QImage> m_artwork; ///< image elements, drawn at their box size
 };
 
+/// Qt wants a private runtime folder (XDG_RUNTIME_DIR) and warns without one, which a service or
+/// a shell over ssh may not have: sets it to an owner-only folder under the temporary directory
+/// if it is unset. Call before the QGuiApplication is made.
+void ensureQtRuntimeDir();
+
 /// Pixels for the drivers (raster.hpp): RGB, row-major, no padding.
 Raster toRaster(const QImage& image, int dpi);
 /// PNG bytes, with the face's resolution recorded (pHYs).

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,13 @@ struct StatusListDocument {
 
 /// One client per registry. Calls are serialised inside (one connection, kept alive); use
 /// several clients for parallel requests.
+/// A device's client settings as the station's and the verifier's files keep them:
+/// "registry_url", "ca_file", "client_cert", "client_key", and "token_file", the file (mode
+/// 0600) that holds the bearer token, read now: the token itself is never a setting. nullopt
+/// when no registry_url is set. Timeouts are left to the caller.
+std::optional<ClientConfig> clientConfigFromSettings(
+    const std::function<std::optional<std::string>(const std::string&)>& setting);
+
 class RegistryClient {
 public:
     static Result<RegistryClient, ClientError> create(ClientConfig config);
