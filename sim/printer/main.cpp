@@ -182,7 +182,15 @@ public:
             return false;
         }
         m_atReader = serial;
-        if (m_pullAfter) {
+        if (m_pullAfter && m_pullAfter->count() == 0) {
+            // Pulled at once: gone before the printer reports the card at the encoder, however
+            // loaded the machine is (a thread would race the station's first command).
+            m_pullAfter.reset();
+            removeFromReader();
+            std::cerr << fmt::format("card {} pulled off the encoder after 0 ms "
+                                     "(--pull-after-ms)\n",
+                                     serial);
+        } else if (m_pullAfter) {
             const auto delay = *m_pullAfter;
             m_pullAfter.reset();
             m_puller = std::jthread([this, serial, delay] {

@@ -35,6 +35,12 @@ json_field() { # json_field FILE KEY -> prints the value
     "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
+day() { # day OFFSET -> the date OFFSET days from the test's clock (UTC), as YYYY-MM-DD
+    # Fixtures take their dates from here, never from a calendar written into the test, so
+    # that they hold on any day (CI also runs the suites under faketime at other dates).
+    date -u -d "$(date -u +%F) $1 days" +%F
+}
+
 finish() { # prints the closing count and exits with the verdict
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]

@@ -59,27 +59,30 @@ check "short new passphrase" 1 env UNIONCARD_PASSPHRASE=short "$bin" keys init-r
 
 # --- trust list and records
 check "trust-list build" 0 "$bin" trust-list build --root root --out trust.cose st1
-cat >fields.json <<'JSON'
+# Issued today, on the test's clock: the station certificate made above is valid from today
+# for three years, so the record holds only from the day the test runs.
+issued=$(day 0) expires=$(day 1826) during=$(day 40) after=$(day 1827)
+cat >fields.json <<JSON
 {"card_number": "9643 2300 0001 2341", "member_id": "M-23-0004711", "region": 23,
- "organisation": 100245, "sequence": 1, "issued": "2026-11-22", "expires": "2031-11-30",
+ "organisation": 100245, "sequence": 1, "issued": "$issued", "expires": "$expires",
  "chip_uid": "04a1b2c3d4e5f6", "station_id": "st-23-01"}
 JSON
 check "record sign" 0 "$bin" record sign --station st1 --fields fields.json --out rec.cose
-check "record verify" 0 "$bin" record verify --trust-list trust.cose --today 2027-01-01 rec.cose
+check "record verify" 0 "$bin" record verify --trust-list trust.cose --today "$during" rec.cose
 expect_text "verify prints the verdict" out.txt "VALID"
 expect_text "verify prints the fields" out.txt "9643 2300 0001 2341"
 fp=$(openssl x509 -in root/root-cert.pem -noout -fingerprint -sha256 | cut -d= -f2)
 check "verify with pinned root" 0 "$bin" --json record verify --trust-list trust.cose \
-    --root-fingerprint "$fp" --today 2027-01-01 rec.cose
+    --root-fingerprint "$fp" --today "$during" rec.cose
 [ "$(json_field out.txt verdict)" = valid ] && [ "$(json_field out.txt root_pinned)" = True ] &&
     passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pinned json"; cat out.txt; }
 check "verify with another root pinned" 1 "$bin" record verify --trust-list trust.cose \
     --root-fingerprint "$(printf '00:%.0s' {1..31})00" rec.cose
-check "verify expired" 1 "$bin" --json record verify --trust-list trust.cose --today 2032-01-01 rec.cose
+check "verify expired" 1 "$bin" --json record verify --trust-list trust.cose --today "$after" rec.cose
 [ "$(json_field out.txt verdict)" = expired ] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: expired verdict"; cat out.txt; }
 "$python" -c 'import sys; b=bytearray(open("rec.cose","rb").read()); b[40]^=1; open("bad.cose","wb").write(b)'
-check "verify tampered" 1 "$bin" --json record verify --trust-list trust.cose --today 2027-01-01 bad.cose
+check "verify tampered" 1 "$bin" --json record verify --trust-list trust.cose --today "$during" bad.cose
 [ "$(json_field out.txt verdict)" = bad_signature ] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: tampered verdict"; cat out.txt; }
 head -c 50 rec.cose >short.cose

@@ -43,7 +43,8 @@ station=$(add_device st-23-01 station --region 23) || exit 1
 verifier=$(add_device vf-01 verifier) || exit 1
 merchant=$(add_device shop-01 merchant) || exit 1
 admin=$(add_device office-admin admin) || exit 1
-expired=$(add_device vf-old verifier --expires-at 2020-01-01T00:00:00Z) || exit 1
+# A credential that ran out a day ago, on the test's clock.
+expired=$(add_device vf-old verifier --expires-at "$(date -u -d "-1 day" +%FT%TZ)") || exit 1
 add_device vf-cert-01 verifier --certificate-only >/dev/null || exit 1
 
 start_daemon() {

@@ -804,7 +804,9 @@ def apply_delta(held, data, root, now):
 
 USAGE = (
     "usage: verify_status_list.py LIST.cose ROOT_CERT.pem [--delta DELTA.cose ...]"
-    " [--print-regions] [EXPECT ...]\n"
+    " [--print-regions] [--now EPOCH_SECONDS] [EXPECT ...]\n"
+    "  --now: judge the list as at this time (a list dated more than 10 minutes after it is"
+    " refused); default this machine's clock\n"
     "  EXPECT: REGION:SERIAL:STATE, STATE one of valid, suspended, revoked, uncovered"
 )
 
@@ -815,10 +817,16 @@ def load_or_apply(held, data, root, now):
 
 
 def parse_args(argv):
-    positional, deltas, print_regions = [], [], False
+    positional, deltas, print_regions, now = [], [], False, None
     i = 0
     while i < len(argv):
         a = argv[i]
+        if a == "--now":
+            if i + 1 >= len(argv) or not argv[i + 1].isdigit():
+                raise UsageError("--now needs a time in epoch seconds")
+            now = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(argv[i + 1]))
+            i += 2
+            continue
         if a == "--delta":
             if i + 1 >= len(argv):
                 raise UsageError("--delta needs a file")
@@ -850,18 +858,18 @@ def parse_args(argv):
         if state not in ("valid", "suspended", "revoked", "uncovered"):
             raise UsageError(f"expectation {e!r}: state must be valid/suspended/revoked/uncovered")
         expects.append((region, serial, state))
-    return positional[0], positional[1], deltas, print_regions, expects
+    return positional[0], positional[1], deltas, print_regions, now, expects
 
 
 def main(argv):
     try:
-        list_path, root_path, deltas, print_regions, expects = parse_args(argv)
+        list_path, root_path, deltas, print_regions, now, expects = parse_args(argv)
         try:
             with open(root_path, "rb") as f:
                 root_pem = f.read()
         except OSError as exc:
             raise UsageError(f"cannot read {root_path}: {exc.strerror}")
-        now = dt.datetime.utcnow()
+        now = now or dt.datetime.utcnow()
         current = root_path
         try:
             root = load_root(root_pem)

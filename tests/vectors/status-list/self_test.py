@@ -166,6 +166,15 @@ def sign(key, cert, payload_map, kid=None):
 
 
 T0 = 1_780_000_000  # 2026-05-28, inside the signer's validity
+# Every check runs as at a time of its own, never at this machine's clock, so that the test holds
+# on any day: the lists made here are judged an hour after T0, the stored lists of README.md a
+# day after the registry wrote them (dated 1795369710 to 1795369720, 2026-11-22).
+NOW = T0 + 3600
+STORED_NOW = 1_795_369_720 + 86400
+
+
+def at(epoch):
+    return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=epoch)
 
 
 def worked_snapshot(cert, override=None, version=10, issued=T0):
@@ -176,9 +185,9 @@ def worked_snapshot(cert, override=None, version=10, issued=T0):
     return {k: v for k, v in m.items() if v is not None}
 
 
-def run(*args):
-    p = subprocess.run([sys.executable, str(VERIFIER), *map(str, args)], capture_output=True,
-                       text=True)
+def run(*args, now=NOW):
+    p = subprocess.run([sys.executable, str(VERIFIER), "--now", str(now), *map(str, args)],
+                       capture_output=True, text=True)
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 
@@ -251,8 +260,8 @@ with tempfile.TemporaryDirectory() as tmp:
         ("kid not the certificate's: bad_signature",
          lambda: sign(skey, scert, worked_snapshot(scert), kid=b"\0" * 8), "bad_signature"),
         ("dated 11 minutes ahead: from_future",
-         lambda: sign(skey, scert, worked_snapshot(scert, issued=int(dt.datetime.utcnow().replace(
-             tzinfo=dt.timezone.utc).timestamp()) + 660)), "from_future"),
+         lambda: sign(skey, scert, worked_snapshot(scert, issued=NOW + 660)),
+         "from_future"),
         ("format version 2: unsupported",
          lambda: sign(skey, scert, worked_snapshot(scert, {1: 2})), "unsupported"),
         ("an unknown key 15: damaged",
@@ -296,7 +305,7 @@ with tempfile.TemporaryDirectory() as tmp:
         bad[i] ^= 0x01
         try:
             vsl.load_snapshot(bytes(bad), vsl.load_root(root.public_bytes(
-                serialization.Encoding.PEM)), dt.datetime.utcnow())
+                serialization.Encoding.PEM)), at(NOW))
             still_valid += 1
         except vsl.Refused:
             pass
@@ -315,6 +324,12 @@ check("the worked example's M is the documented choice",
       vsl.documented_golomb_m([2, 0, 4, 6]) == 3 and vsl.documented_golomb_m([1]) == 1)
 
 ROOT = HERE / "root-cert.pem"
+
+
+def run_stored(*args):
+    return run(*args, now=STORED_NOW)
+
+
 CHAINS = {
     "snapshot-0": [[]],
     "snapshot-1": [["delta-0-1"]],
@@ -326,43 +341,43 @@ for snap, chains in CHAINS.items():
     lines = (HERE / f"{snap}.expect").read_text().split()
     regions, expects = lines[0], lines[1:]
     not_valid = sum(1 for e in expects if not e.endswith(":valid"))
-    rc, out, err = run(HERE / f"{snap}.cose", ROOT, "--print-regions", *expects)
+    rc, out, err = run_stored(HERE / f"{snap}.cose", ROOT, "--print-regions", *expects)
     check(f"{snap}: {len(expects)} cards as the database had them, regions", rc == 0
           and out == regions, f"rc {rc}: {err[:500]} {out[:200]}")
     held = vsl.load_snapshot((HERE / f"{snap}.cose").read_bytes(), vsl.load_root(
-        ROOT.read_bytes()), dt.datetime.utcnow())
+        ROOT.read_bytes()), at(STORED_NOW))
     check(f"{snap}: lists exactly the {not_valid} cards that are not valid",
           sum(1 for x in held.states if x) == not_valid)
     for chain in chains:
         if not chain:
             continue
         args = [a for d in chain for a in ("--delta", HERE / f"{d}.cose")]
-        rc, out, err = run(HERE / "snapshot-0.cose", ROOT, *args, "--print-regions", *expects)
+        rc, out, err = run_stored(HERE / "snapshot-0.cose", ROOT, *args, "--print-regions", *expects)
         check(f"snapshot-0 + {' + '.join(chain)} gives {snap}", rc == 0 and out == regions,
               f"rc {rc}: {err[:500]}")
 
-rc, out, err = run(HERE / "snapshot-0.cose", HERE / "other-root-cert.pem")
+rc, out, err = run_stored(HERE / "snapshot-0.cose", HERE / "other-root-cert.pem")
 check("stored snapshot under another root: untrusted_signer", rc == 1
       and ": untrusted_signer:" in err, err)
-rc, out, err = run(HERE / "snapshot-0.cose", ROOT, "--delta", HERE / "delta-1-2.cose")
+rc, out, err = run_stored(HERE / "snapshot-0.cose", ROOT, "--delta", HERE / "delta-1-2.cose")
 check("a delta skipping a version: base_mismatch", rc == 1 and ": base_mismatch:" in err, err)
-rc, out, err = run(HERE / "snapshot-1.cose", ROOT, "--delta", HERE / "delta-0-1.cose")
+rc, out, err = run_stored(HERE / "snapshot-1.cose", ROOT, "--delta", HERE / "delta-0-1.cose")
 check("a delta applied to a newer list: base_mismatch", rc == 1 and ": base_mismatch:" in err,
       err)
-rc, out, err = run(HERE / "snapshot-0.cose", ROOT, "--delta", HERE / "delta-0-2.cose", "--delta",
+rc, out, err = run_stored(HERE / "snapshot-0.cose", ROOT, "--delta", HERE / "delta-0-2.cose", "--delta",
                    HERE / "delta-3-4.cose")
 check("a delta after a gap in the chain: base_mismatch", rc == 1 and ": base_mismatch:" in err,
       err)
-rc, out, err = run(HERE / "snapshot-3.cose", ROOT, "--delta", HERE / "delta-3-4.cose")
+rc, out, err = run_stored(HERE / "snapshot-3.cose", ROOT, "--delta", HERE / "delta-3-4.cose")
 check("the rotated signer's delta without key 14 applies to a snapshot signed by that signer",
       rc == 0, err)
-rc, out, err = run(HERE / "snapshot-2.cose", ROOT, "--delta", HERE / "delta-2-3.cose", "--delta",
+rc, out, err = run_stored(HERE / "snapshot-2.cose", ROOT, "--delta", HERE / "delta-2-3.cose", "--delta",
                    HERE / "delta-3-4.cose")
 check("... and to the list the rotating delta (key 14) produced", rc == 0, err)
-rc, out, err = run(HERE / "delta-0-1.cose", ROOT)
+rc, out, err = run_stored(HERE / "delta-0-1.cose", ROOT)
 check("a delta given as the snapshot: wrong_kind", rc == 1 and ": wrong_kind:" in err, err)
 root_obj = vsl.load_root(ROOT.read_bytes())
-now = dt.datetime.utcnow()
+now = at(STORED_NOW)
 for vector, base_chain in (("snapshot-3", None), ("delta-0-1", []), ("delta-2-3", ["delta-0-2"])):
     data = (HERE / f"{vector}.cose").read_bytes()
     base = None
