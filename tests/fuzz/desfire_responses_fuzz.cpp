@@ -11,6 +11,7 @@
 #include <unioncard/card/keys.hpp>
 #include <unioncard/card/transport.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace unioncard::card;
@@ -137,6 +138,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FuzzedCard card(data, size);
         Desfire d(card);
         if (readRecord(d, profile(), keys).ok()) {
+            std::abort();
+        }
+    }
+    if (size > 0) {
+        // The verifier's read with the UID the reader's anticollision reported: its length (0
+        // to 15 bytes) and bytes come from the input too, as a hostile card chooses them.
+        const std::size_t uidLength = std::min<std::size_t>(data[0] % 16, size - 1);
+        ReadOptions options;
+        options.uid = Bytes(data + 1, data + 1 + uidLength);
+        FuzzedCard card(data + 1 + uidLength, size - 1 - uidLength);
+        Desfire d(card);
+        if (readRecord(d, profile(), keys, options).ok()) {
             std::abort();
         }
     }

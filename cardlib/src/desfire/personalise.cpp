@@ -58,12 +58,30 @@ Res<Bytes> uidOf(Desfire& card) {
 
 } // namespace
 
+constexpr std::size_t kUidLength = 7;
+
 Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
                    ByteView uid) {
     const auto master = keys.key(role);
     if (!master) {
         return fail(problem(ErrorCode::Configuration,
                             fmt::format("the key store has no '{}' master key", role)));
+    }
+    // The UID comes from the card or the reader's anticollision, so from anyone: a union card
+    // is a DESFire with a 7-byte UID (ISO/IEC 14443-3 double size), and its keys are derived
+    // from exactly those 7 bytes. A 4-byte (random ID) or 10-byte UID is another card.
+    if (uid.size() != kUidLength) {
+        return fail(problem(ErrorCode::WrongCard,
+                            fmt::format("not a union card: the chip has a {}-byte UID, a union "
+                                        "card a {}-byte one",
+                                        uid.size(), kUidLength)));
+    }
+    // AN10922 §2.2: M = UID || AID || system identifier, at most 31 bytes.
+    if (profile.systemIdentifier.size() > 31 - kUidLength - 3) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("profile {}: the system identifier is {} bytes, more "
+                                        "than the 21 AN10922 leaves for it",
+                                        profile.name, profile.systemIdentifier.size())));
     }
     const std::uint32_t aid = role == profile.piccMasterRole ? 0 : profile.aid;
     return diversifyAes128(*master, diversificationInput(uid, aid, profile.systemIdentifier));

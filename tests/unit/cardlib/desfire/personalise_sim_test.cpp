@@ -147,6 +147,29 @@ TEST_F(PersonaliseSim, WithTheReadersUidTheReadTakesFourExchanges) {
     EXPECT_EQ(other.error().status, Status::AuthenticationError);
 }
 
+// A hostile or foreign card: the reader's anticollision reports a 4- or 10-byte UID (a
+// random-ID card, a Proxmark, a Chameleon) and the chip answers for the union's AID. The read
+// names the UID's length as the reason, before any key is derived; it never aborts.
+TEST_F(PersonaliseSim, AUidOfAnotherLengthIsNotAUnionCard) {
+    {
+        SimConnection reader(card);
+        Desfire d(reader);
+        ASSERT_TRUE(personalise(d, profile, keys, record).ok());
+    }
+    for (const Bytes& uid : {Bytes{0x08, 0x11, 0x22, 0x33}, Bytes(10, 0x5A), Bytes{}}) {
+        card.powerOff();
+        SimConnection reader(card);
+        Desfire v(reader);
+        const auto read = readRecord(v, profile, verifierKeys(), {uid});
+        ASSERT_FALSE(read.ok()) << uid.size() << "-byte UID";
+        EXPECT_EQ(read.error().code, ErrorCode::WrongCard);
+        EXPECT_NE(read.error().message.find(std::to_string(uid.size()) + "-byte UID"),
+                  std::string::npos)
+            << read.error().message;
+        EXPECT_FALSE(cardKey(profile, keys, "record-read", uid).ok());
+    }
+}
+
 TEST_F(PersonaliseSim, CloneOnAnotherChipFailsTheRead) {
     {
         SimConnection reader(card);
