@@ -9,6 +9,7 @@
 #include <unioncard/sim/card_image.hpp>
 #include <unioncard/sim/lab.hpp>
 #include <unioncard/sim/pn532.hpp>
+#include <unioncard/sim/virtual_desfire.hpp>
 #include <unioncard/sim/vpcd.hpp>
 
 #include <CLI/CLI.hpp>
@@ -407,6 +408,24 @@ extern "C" void onTerminate(int) {
     }
 }
 
+int newCard(const fs::path& image, const std::string& generation) {
+    if (fs::exists(image)) {
+        return failWith(image.string() + " exists: a new card never overwrites another");
+    }
+    unioncard::sim::VirtualDesfire::Options options;
+    options.generation = generation == "ev1"   ? unioncard::sim::DesfireGeneration::Ev1
+                         : generation == "ev3" ? unioncard::sim::DesfireGeneration::Ev3
+                                               : unioncard::sim::DesfireGeneration::Ev2;
+    const unioncard::sim::VirtualDesfire card(options);
+    std::string error;
+    if (!card.save(image, &error)) {
+        return failWith("cannot write " + image.string() + ": " + error);
+    }
+    std::cout << fmt::format("blank DESFire {} card {}, UID {}\n", generation, image.string(),
+                             hex(card.uid()));
+    return 0;
+}
+
 int serveCard(std::uint16_t port, const fs::path& image, int netnsPid, const fs::path& pidFile,
               bool quickAck) {
     auto card = unioncard::sim::loadOrCreateCard(image);
@@ -567,6 +586,16 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     addDir(insertCommand);
 
+    auto* newCardCommand =
+        app.add_subcommand("new-card", "write a factory-blank card image (to insert later)");
+    std::string generation = "ev2";
+    newCardCommand->add_option("image", image, "the card image file to write")->required();
+    newCardCommand
+        ->add_option("--generation", generation,
+                     "the chip it answers as: ev1, ev2 or ev3 (its GetVersion and commands)")
+        ->check(CLI::IsMember({"ev1", "ev2", "ev3"}))
+        ->capture_default_str();
+
     auto* removeCommand = app.add_subcommand("remove", "take the card off a reader");
     removeCommand->add_option("reader", reader, "lab reader name")->required();
     addDir(removeCommand);
@@ -607,6 +636,9 @@ int main(int argc, char** argv) {
     }
     if (insertCommand->parsed()) {
         return insert(dir, reader, image, !noQuickAck, timeout);
+    }
+    if (newCardCommand->parsed()) {
+        return newCard(image, generation);
     }
     if (removeCommand->parsed()) {
         return takeOff(dir, reader, timeout);

@@ -6,6 +6,8 @@
 
 #include "desfire_crypto.hpp"
 
+#include <unioncard/sim/virtual_desfire.hpp>
+
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +17,8 @@
 #include <vector>
 
 namespace unioncard::sim::detail {
+
+using Generation = DesfireGeneration;
 
 struct Key {
     Bytes value;              // 16 bytes (2K3DES, AES) or 24 (3K3DES)
@@ -43,6 +47,7 @@ struct CardData {
     std::size_t capacity = 8192;
     bool formatDisabled = false;
     bool randomUid = false;
+    Generation generation = Generation::Ev2;
     Application picc;                          // PICC level, AID 000000, one key
     std::map<std::uint32_t, Application> apps; // AID -> application
 };

@@ -154,7 +154,12 @@ bool writeCardImage(const CardData& card, const std::filesystem::path& path, std
     w.u8(kImageVersion);
     w.bytes(card.uid);
     w.u32(static_cast<std::uint32_t>(card.capacity));
-    w.u8(static_cast<std::uint8_t>((card.formatDisabled ? 1 : 0) | (card.randomUid ? 2 : 0)));
+    // Bits 3-2: the generation (0 EV2, the only one before it was recorded; 1 EV1; 2 EV3).
+    const std::uint8_t generation = card.generation == Generation::Ev1   ? 1
+                                    : card.generation == Generation::Ev3 ? 2
+                                                                         : 0;
+    w.u8(static_cast<std::uint8_t>((card.formatDisabled ? 1 : 0) | (card.randomUid ? 2 : 0) |
+                                   generation << 2));
     writeApp(w, 0, card.picc);
     w.u8(static_cast<std::uint8_t>(card.apps.size()));
     for (const auto& [aid, app] : card.apps)
@@ -208,7 +213,12 @@ std::optional<CardData> readCardImage(const std::filesystem::path& path, std::st
         const std::uint8_t flags = r.u8();
         card.formatDisabled = (flags & 1) != 0;
         card.randomUid = (flags & 2) != 0;
-        ok = card.capacity == 2048 || card.capacity == 4096 || card.capacity == 8192;
+        const int generation = (flags >> 2) & 3;
+        card.generation = generation == 1   ? Generation::Ev1
+                          : generation == 2 ? Generation::Ev3
+                                            : Generation::Ev2;
+        ok = (card.capacity == 2048 || card.capacity == 4096 || card.capacity == 8192) &&
+             generation != 3 && (flags & 0xF0) == 0;
     }
     if (ok) {
         auto picc = readApp(r);

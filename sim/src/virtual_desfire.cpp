@@ -77,9 +77,16 @@ enum Command : std::uint8_t {
     kContinue = 0xAF,
 };
 
-// GUESS: the largest data field the card puts in one response frame before answering 91 AF.
-// DESFire's frame buffer is 64 bytes; libfreefare and proxmark3 loop on AF for any length, and
-// 59 bytes is what real EV1 cards were observed to send per ReadData frame.
+// Frame limits of the ISO/IEC 7816-4 wrapping. A native command (its code and data) is at most
+// 55 bytes, so a wrapped APDU carries Lc <= 54; a response frame carries at most 59 bytes of
+// data before its status. Longer data travel in 91 AF frames (native chaining) or, for the EV2
+// commands that take it, ISO/IEC 14443-4 chaining. Sources: NXP reader library
+// (phalMfdfEVx_Int.h, PHAL_MFDFEVX_MAXWRAPPEDAPDU_SIZE 0x37 "maximum size of wrapped APDU 55
+// bytes", checked against the command code and its data); libfreefare mifare_desfire.c
+// (MAX_CAPDU_SIZE 55 and MAX_RAPDU_SIZE 60, quoting the DESFire functional specification: "the
+// length of the total wrapped DESFire command is not longer than 55 byte long"); proxmark3
+// client/src/mifare/desfirecore.h (DESFIRE_TX_FRAME_MAX_LEN 54, the Lc of each frame it sends).
+constexpr std::size_t kMaxCommandData = 54;
 constexpr std::size_t kMaxFrameData = 59;
 constexpr std::size_t kMaxApplications = 28; // MF3DHx2: up to 28 applications
 constexpr std::size_t kAppOverhead = 64;     // GUESS: EEPROM an application costs by itself
@@ -555,9 +562,14 @@ struct VirtualDesfire::State {
             storage = 0x18;
         else if (card.capacity == 2048)
             storage = 0x16;
-        // Vendor 04 (NXP), type 01 (DESFire), subtype 01, major 12 (EV2), minor 00, storage,
-        // protocol 05 (ISO 14443-2 and -3).
-        const Bytes hw{0x04, 0x01, 0x01, 0x12, 0x00, storage, 0x05};
+        // Vendor 04 (NXP), type 01 (DESFire), subtype 01, major version, minor 00, storage,
+        // protocol 05 (ISO 14443-2 and -3). The major version names the generation: 01 EV1,
+        // 12 EV2, 33 EV3 (proxmark3 cmdhfmfdes.c getCardType; MF3DHx2 and MF3D(H)x3 datasheets,
+        // "GetVersion").
+        const std::uint8_t major = card.generation == Generation::Ev1   ? 0x01
+                                   : card.generation == Generation::Ev3 ? 0x33
+                                                                        : 0x12;
+        const Bytes hw{0x04, 0x01, 0x01, major, 0x00, storage, 0x05};
         Bytes v = hw;
         v.insert(v.end(), hw.begin(), hw.end()); // software frame reports the same version
         if (card.randomUid)
@@ -1204,8 +1216,23 @@ struct VirtualDesfire::State {
     // ---- dispatch
     // --------------------------------------------------------------------------------
 
+    // Commands DESFire EV2 added (MF3DHx2 command set, AN12343 §6.4): an EV1 (MF3ICDx1) answers
+    // them as unknown, 91 1C, as proxmark3's "hf mfdes" reports for EV1 cards.
+    static bool ev2Only(std::uint8_t ins) {
+        return ins == kAuthEv2First || ins == kAuthEv2NonFirst || ins == kReadData2 ||
+               ins == kWriteData2;
+    }
+
+    // Commands whose data may exceed one native frame in a single APDU: the EV2 variants with
+    // ISO/IEC 14443-4 chaining (MF3DHx2 "ReadData"/"WriteData", INS AD and 8D), which the
+    // reader splits into I-blocks of the card's frame size and the card reassembles.
+    static bool isoChained(std::uint8_t ins) { return ins == kReadData2 || ins == kWriteData2; }
+
     Reply execute(std::uint8_t ins, ByteView data) {
         cmd = ins;
+        if (card.generation == Generation::Ev1 && ev2Only(ins)) {
+            return error(kIllegalCommand);
+        }
         switch (ins) {
         case kGetVersion:
             return getVersion(data);
@@ -1314,6 +1341,14 @@ struct VirtualDesfire::State {
     }
 
     Bytes native(std::uint8_t ins, ByteView data) {
+        // A native frame longer than the card takes is refused whole, whatever it carries, and
+        // ends what was running (see kMaxCommandData).
+        if (data.size() > kMaxCommandData &&
+            !(isoChained(ins) && card.generation != Generation::Ev1)) {
+            outFrames.clear();
+            input.reset();
+            return respond(error(kLengthError));
+        }
         if (ins == kContinue) {
             if (!outFrames.empty()) {
                 if (!data.empty()) {
@@ -1355,6 +1390,7 @@ VirtualDesfire::VirtualDesfire() : VirtualDesfire(Options{}) {}
 VirtualDesfire::VirtualDesfire(Options options) : m_state(std::make_unique<State>()) {
     State& s = *m_state;
     s.random = std::move(options.random);
+    s.card.generation = options.generation;
     s.card.capacity =
         (options.capacity == 2048 || options.capacity == 4096) ? options.capacity : 8192;
     if (options.uid) {

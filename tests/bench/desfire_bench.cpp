@@ -2,7 +2,9 @@
 // Figures for the chip: APDUs, wall time and this process's CPU time for a personalisation
 // (with its read-back) and for a verifier's read (select, authenticate, read the record).
 //
-//   desfire_bench [--cards N] [--reads M]              the virtual card, in process
+//   desfire_bench [--cards N] [--reads M] [--trace]    the virtual card, in process; --trace
+//                                                      lists the first personalisation's and
+//                                                      read's exchanges one by one
 //   desfire_bench --lab LAB --lab-dir DIR --reader R   through the real pcscd + vpcd rig: each
 //                                                      card is a fresh blank put on reader R
 // Prints figures; fails only if an operation fails.
@@ -44,15 +46,56 @@ struct Tally {
     const char* name;
     int count = 0;
     std::size_t apdus = 0;
+    std::size_t sent = 0;
+    std::size_t received = 0;
     double wall = 0;
     double cpu = 0;
+    void add(const Desfire& d, std::size_t apdusBefore, std::size_t sentBefore,
+             std::size_t receivedBefore) {
+        ++count;
+        apdus += d.apduCount() - apdusBefore;
+        sent += d.bytesSent() - sentBefore;
+        received += d.bytesReceived() - receivedBefore;
+    }
     void print() const {
         if (count == 0) {
             return;
         }
-        std::printf("%-28s %4d runs  %5.1f APDUs  %8.2f ms wall  %7.2f ms host CPU   (means)\n",
-                    name, count, double(apdus) / count, wall / count, cpu / count);
+        std::printf("%-28s %4d runs  %5.1f APDUs  %6.1f bytes sent  %6.1f bytes received  "
+                    "%8.2f ms wall  %7.2f ms host CPU   (means)\n",
+                    name, count, double(apdus) / count, double(sent) / count,
+                    double(received) / count, wall / count, cpu / count);
     }
+};
+
+// Lists each exchange while on: its number, the command's INS and Lc, the answer's length and
+// status word.
+class TraceConnection : public CardConnection {
+public:
+    explicit TraceConnection(CardConnection& inner) : m_inner(inner) {}
+    unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t> c) override {
+        auto r = m_inner.transmit(c);
+        if (on && c.size() >= 4) {
+            const unsigned lc = c.size() > 5 ? c[4] : 0;
+            if (r && r->size() >= 2) {
+                std::printf("  %2zu  INS %02X  Lc %3u  %3zu bytes sent  %3zu received  %02X%02X\n",
+                            ++m_n, c[1], lc, c.size(), r->size(), (*r)[r->size() - 2], r->back());
+            } else {
+                std::printf("  %2zu  INS %02X  Lc %3u  no answer\n", ++m_n, c[1], lc);
+            }
+        }
+        return r;
+    }
+    Bytes atr() const override { return m_inner.atr(); }
+    bool on = false;
+    void restart(const char* what) {
+        m_n = 0;
+        std::printf("%s, exchange by exchange:\n", what);
+    }
+
+private:
+    CardConnection& m_inner;
+    std::size_t m_n = 0;
 };
 
 class SimConnection : public CardConnection {
@@ -97,8 +140,17 @@ int main(int argc, char** argv) {
     int cards = 20;
     int reads = 50;
     std::string lab, labDir, reader;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool trace = false;
+    for (int i = 1; i < argc; i += 2) {
         const std::string a = argv[i];
+        if (a == "--trace") {
+            trace = true;
+            --i;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            die("option " + a + " needs a value");
+        }
         if (a == "--cards") {
             cards = std::atoi(argv[i + 1]);
         } else if (a == "--reads") {
@@ -164,26 +216,35 @@ int main(int argc, char** argv) {
         }
         const Bytes record = signedRecord(signing, uid);
         recordSize = record.size();
-        Desfire d(*connection);
+        TraceConnection traced(*connection);
+        traced.on = trace && c == 0;
+        if (traced.on) {
+            traced.restart("personalisation and read-back");
+        }
+        Desfire d(traced);
         double w = wallMs(), u = cpuMs();
         auto report = personalise(d, *profile, keys, record);
         if (!report) {
             die("personalise: " + report.error().message);
         }
-        pers.count++;
-        pers.apdus += report->apdus;
+        pers.add(d, 0, 0, 0);
         pers.wall += wallMs() - w;
         pers.cpu += cpuMs() - u;
         for (int r = 0; r < reads; ++r) {
+            traced.on = trace && c == 0 && r == 0;
+            if (traced.on) {
+                traced.restart("verifier read");
+            }
             w = wallMs();
             u = cpuMs();
             const std::size_t before = d.apduCount();
+            const std::size_t sentBefore = d.bytesSent();
+            const std::size_t receivedBefore = d.bytesReceived();
             auto got = readRecord(d, *profile, readKey);
             if (!got || got->record != record) {
                 die("read: " + (got ? std::string("record differs") : got.error().message));
             }
-            read.count++;
-            read.apdus += d.apduCount() - before;
+            read.add(d, before, sentBefore, receivedBefore);
             read.wall += wallMs() - w;
             read.cpu += cpuMs() - u;
         }
@@ -196,10 +257,12 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::printf("DESFire EV2, %s, %zu-byte signed record in a 256-byte backup file\n",
+    std::printf("DESFire EV2, %s, %zu-byte signed record in a 256-byte backup file; native "
+                "frames of at most %zu bytes of data, %s chaining\n",
                 overPcsc ? ("pcscd + vpcd, reader \"" + reader + "\"").c_str()
                          : "virtual card in process",
-                recordSize);
+                recordSize, profile->frames.commandData,
+                profile->frames.chaining == Chaining::Iso ? "ISO/IEC 14443-4" : "native AF");
     pers.print();
     read.print();
     std::filesystem::remove_all(scratch);

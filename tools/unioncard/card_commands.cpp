@@ -240,13 +240,14 @@ int infoCommand(const Options& o, const CardArgs& a) {
     (void)card.selectApplication(0);
     const auto& v = version.value();
     json result = {{"uid", toHex(v.uid)},
+                   {"generation", std::string(desfire::describe(v.generation()))},
                    {"hardware", toHex(v.hardware)},
                    {"software", toHex(v.software)},
                    {"storage_bytes", v.storageBytes()},
                    {"atr", toHex((*connection)->atr())}};
-    std::string text =
-        fmt::format("MIFARE DESFire (hardware {:02X}.{:02X}), {} bytes\n  UID            {}\n",
-                    v.hardware[3], v.hardware[4], v.storageBytes(), toHex(v.uid));
+    std::string text = fmt::format("{} (hardware {:02X}.{:02X}), {} bytes\n  UID            {}\n",
+                                   desfire::describe(v.generation()), v.hardware[3], v.hardware[4],
+                                   v.storageBytes(), toHex(v.uid));
     if (auto apps = card.getApplicationIds()) {
         json ids = json::array();
         std::string shown;
@@ -405,26 +406,17 @@ int formatCommand(const Options& o, const CardArgs& a) {
     if (!a.yes && !confirmed(fmt::format("Erase everything on card {}?", uid))) {
         return refuse(o, kDoesNotHold, "not confirmed: nothing was erased (use --yes in scripts)");
     }
-    auto key = desfire::cardKey(session->profile, session->keys, session->profile.piccMasterRole,
-                                version->uid);
-    if (!key) {
-        return refuse(o, kDoesNotHold, describe(key.error()));
+    const auto erased = desfire::eraseCard(card, session->profile, session->keys, version.value());
+    if (!erased) {
+        return refuse(o, kDoesNotHold, "the card was not erased: " + describe(erased.error()));
     }
-    auto r = card.selectApplication(0);
-    if (r) {
-        r = card.authenticateEv2First(0, key.value());
-    }
-    OPENSSL_cleanse(key->data(), key->size());
-    if (r) {
-        r = card.formatPicc();
-    }
-    if (!r) {
-        return refuse(o, kDoesNotHold, "the card was not erased: " + describe(r.error()));
-    }
-    return succeed(o, {{"uid", uid}, {"formatted", true}},
-                   fmt::format("Card {} erased: no applications left; its card master key stays "
-                               "the union's\n",
-                               uid));
+    const bool factory = erased.value() == desfire::EraseKey::Factory;
+    return succeed(o, {{"uid", uid}, {"formatted", true}, {"key", factory ? "factory" : "union"}},
+                   fmt::format("Card {} erased: no applications left; its card master key {}\n",
+                               uid,
+                               factory ? "is still the factory key (personalisation had stopped "
+                                         "before changing it)"
+                                       : "stays the union's"));
 }
 
 } // namespace

@@ -23,24 +23,16 @@
 
 namespace unioncard::card::desfire {
 
+Wiped::~Wiped() {
+    OPENSSL_cleanse(m_bytes.data(), m_bytes.size());
+}
+
 namespace {
 
 using Cipher = ossl::Ptr<EVP_CIPHER, EVP_CIPHER_free>;
 using CipherCtx = ossl::Ptr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 using Mac = ossl::Ptr<EVP_MAC, EVP_MAC_free>;
 using MacCtx = ossl::Ptr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
-
-/// Wipes a buffer that held key material when it goes out of scope, however we leave.
-class Wiped {
-public:
-    explicit Wiped(Bytes& bytes) : m_bytes(bytes) {}
-    ~Wiped() { OPENSSL_cleanse(m_bytes.data(), m_bytes.size()); }
-    Wiped(const Wiped&) = delete;
-    Wiped& operator=(const Wiped&) = delete;
-
-private:
-    Bytes& m_bytes;
-};
 
 // Programming errors (wrong key length, ragged data): assert in debug builds, and in release
 // builds still stop rather than let OpenSSL or an index read past a short buffer.

@@ -16,9 +16,32 @@ constexpr std::uint8_t kWrapCla = 0x90;
 constexpr std::uint8_t kWrapSw1 = 0x91;
 constexpr std::uint8_t kInsAdditionalFrame = 0xAF;
 
-// Largest piece of file data one WriteData carries, so that a FULL-mode command (padding, MAC
-// and header included) stays within a short APDU.
-constexpr std::uint32_t kChunk = 128;
+constexpr std::uint8_t kInsReadDataIso = 0xAD;
+constexpr std::uint8_t kInsWriteDataIso = 0x8D;
+
+// The commands whose data and answer the reader's ISO/IEC 14443-4 chaining carries, so that one
+// short APDU may exceed a native frame (EV2 datasheet, ReadData and WriteData).
+bool isoChained(std::uint8_t ins) {
+    return ins == kInsReadDataIso || ins == kInsWriteDataIso;
+}
+
+// File data one WriteData 8D carries within a short APDU (255 bytes): the 7-byte header, the
+// data (padded to whole AES blocks in FULL mode, at least one padding byte) and the 8-byte MAC.
+std::size_t isoWriteChunk(CommMode mode) {
+    switch (mode) {
+    case CommMode::Plain:
+        return 255 - 7;
+    case CommMode::Mac:
+        return 255 - 7 - 8;
+    case CommMode::Full:
+        return (255 - 7 - 8) / 16 * 16 - 1;
+    }
+    return 0;
+}
+
+// A native WriteData may be as long as its frames go; longer writes are split so that no
+// single command keeps the card busy for more than about twenty frames.
+constexpr std::size_t kNativeWriteChunk = 1024;
 
 Error error(ErrorCode code, std::string message) {
     return Error{code, std::move(message), std::nullopt, std::nullopt};
@@ -96,6 +119,41 @@ Bytes AccessRights::encode() const {
     // byte 0 = ReadWrite << 4 | Change, byte 1 = Read << 4 | Write.
     return {static_cast<std::uint8_t>((readWrite & 0xF) << 4 | (change & 0xF)),
             static_cast<std::uint8_t>((read & 0xF) << 4 | (write & 0xF))};
+}
+
+std::string_view describe(Generation generation) {
+    switch (generation) {
+    case Generation::D40:
+        return "MIFARE DESFire (MF3ICD40)";
+    case Generation::Ev1:
+        return "MIFARE DESFire EV1";
+    case Generation::Ev2:
+        return "MIFARE DESFire EV2";
+    case Generation::Ev3:
+        return "MIFARE DESFire EV3";
+    case Generation::Unknown:
+        break;
+    }
+    return "chip of an unknown kind";
+}
+
+Generation Version::generation() const {
+    if (hardware.size() < 4 || hardware[0] != 0x04 || hardware[1] != 0x01) {
+        return Generation::Unknown;
+    }
+    switch (hardware[3]) {
+    case 0x00:
+        return Generation::D40;
+    case 0x01:
+        return Generation::Ev1;
+    case 0x12:
+    case 0x22:
+        return Generation::Ev2;
+    case 0x33:
+        return Generation::Ev3;
+    default:
+        return Generation::Unknown;
+    }
 }
 
 std::size_t Version::storageBytes() const {
@@ -204,6 +262,11 @@ Command writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, Comm
     return Command{0x3D, std::move(header), Bytes(data.begin(), data.end()), mode,
                    mode == CommMode::Plain ? CommMode::Plain : CommMode::Mac};
 }
+Command writeDataChained(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode) {
+    Command c = writeData(fileNo, offset, data, mode);
+    c.ins = kInsWriteDataIso;
+    return c;
+}
 Command commitTransaction() {
     return macCommand(0xC7);
 }
@@ -244,12 +307,15 @@ void Desfire::resetSession() {
 }
 
 Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
-    if (body.size() > 255) {
-        // Short APDUs only (ISO/IEC 7816-4 §5.1): commands split their data before this point.
-        return failure<Bytes>(ErrorCode::Malformed,
-                              fmt::format("command {:02X} has {} bytes of data, more than a short "
-                                          "APDU carries",
-                                          ins, body.size()));
+    // Short APDUs only (ISO/IEC 7816-4 §5.1), and a native frame within the card's limit:
+    // commands split their data before this point, so this is a host defect, caught before the
+    // card would answer 91 7E.
+    const std::size_t limit = isoChained(ins) ? 255 : m_frames.commandData;
+    if (body.size() > limit) {
+        return failure<Bytes>(ErrorCode::Configuration,
+                              fmt::format("command {:02X} has {} bytes of data, more than the {} "
+                                          "one frame to this card carries",
+                                          ins, body.size(), limit));
     }
     Bytes apdu{kWrapCla, ins, 0x00, 0x00};
     if (!body.empty()) {
@@ -258,6 +324,7 @@ Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
     }
     apdu.push_back(0x00);
     ++m_apdus;
+    m_bytesSent += apdu.size();
     auto response = m_connection.transmit(apdu);
     if (!response) {
         resetSession();
@@ -266,6 +333,7 @@ Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
         return fail(std::move(e));
     }
     Bytes& r = response.value();
+    m_bytesReceived += r.size();
     if (r.size() < 2) {
         resetSession();
         return failure<Bytes>(ErrorCode::Malformed,
@@ -302,8 +370,25 @@ Res<Bytes> Desfire::exchange(std::uint8_t ins, ByteView body, bool& more) {
 }
 
 Res<Bytes> Desfire::transceiveFrames(std::uint8_t ins, ByteView body) {
+    // Command data longer than a frame go in pieces: the first with the command's code, the
+    // rest with AF, each answered 91 AF until the last (datasheet §9.3; libfreefare write_data,
+    // proxmark3 DesfireExchangeISO).
+    const std::size_t frame = isoChained(ins) ? body.size() : m_frames.commandData;
+    std::size_t sent = std::min(body.size(), frame);
     bool more = false;
-    auto first = exchange(ins, body, more);
+    auto first = exchange(ins, body.first(sent), more);
+    while (first && sent < body.size()) {
+        if (!more || !first->empty()) {
+            resetSession();
+            return failure<Bytes>(ErrorCode::Malformed,
+                                  fmt::format("command {:02X}: the card answered after {} of its "
+                                              "{} bytes, before taking them all",
+                                              ins, sent, body.size()));
+        }
+        const std::size_t n = std::min(body.size() - sent, m_frames.commandData);
+        first = exchange(kInsAdditionalFrame, body.subspan(sent, n), more);
+        sent += n;
+    }
     if (!first) {
         return first;
     }
@@ -702,6 +787,28 @@ Res<Done> Desfire::authenticateLegacy(std::uint8_t keyNo, ByteView key) {
     return Done{};
 }
 
+Res<Done> Desfire::changeKeySettings(std::uint8_t settings) {
+    if (!m_legacy) {
+        auto r = run(cmd::changeKeySettings(settings));
+        if (!r) {
+            return fail(r.error());
+        }
+        return Done{};
+    }
+    // D40: settings || CRC_A(settings), zero-padded to a DES block, sent in send mode
+    // (libfreefare mifare_desfire_change_key_settings with AS_LEGACY ENC_COMMAND).
+    Bytes plain{settings};
+    append(plain, crcA(plain));
+    plain.resize(8, 0x00);
+    const Bytes body = legacySend(m_legacy->key, plain);
+    wipe(plain);
+    const auto r = transceiveFrames(0x54, body);
+    if (!r) {
+        return fail(r.error());
+    }
+    return Done{};
+}
+
 Res<Done> Desfire::changeKeyLegacy(std::uint8_t keyNo, ByteView newAesKey,
                                    std::uint8_t newVersion) {
     if (!m_legacy) {
@@ -878,10 +985,13 @@ Res<Bytes> Desfire::readDataChained(std::uint8_t fileNo, std::uint32_t offset, s
 
 Res<Done> Desfire::writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data,
                              CommMode mode) {
+    const bool iso = m_frames.chaining == Chaining::Iso;
+    const std::size_t chunk = iso ? isoWriteChunk(mode) : kNativeWriteChunk;
     for (std::size_t done = 0; done < data.size();) {
-        const std::size_t n = std::min<std::size_t>(kChunk, data.size() - done);
-        auto r = run(cmd::writeData(fileNo, static_cast<std::uint32_t>(offset + done),
-                                    data.subspan(done, n), mode));
+        const std::size_t n = std::min(chunk, data.size() - done);
+        const auto at = static_cast<std::uint32_t>(offset + done);
+        auto r = run(iso ? cmd::writeDataChained(fileNo, at, data.subspan(done, n), mode)
+                         : cmd::writeData(fileNo, at, data.subspan(done, n), mode));
         if (!r) {
             return fail(r.error());
         }

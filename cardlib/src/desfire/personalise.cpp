@@ -39,7 +39,10 @@ Error during(Error e, std::string_view step) {
         }                                                                                          \
     } while (0)
 
-Res<Bytes> uidOf(Desfire& card) {
+// The card's UID from GetVersion, once the chip is known to be a DESFire of a generation the
+// profile takes: checked before any key is changed, so no card gets the union's keys and then
+// refuses every read.
+Res<Bytes> uidOf(Desfire& card, const Profile& profile) {
     auto v = card.getVersion();
     if (!v) {
         return fail(during(v.error(), "reading the card's version"));
@@ -48,12 +51,32 @@ Res<Bytes> uidOf(Desfire& card) {
         return fail(problem(ErrorCode::WrongCard,
                             "this is not a MIFARE DESFire card (GetVersion names another chip)"));
     }
+    if (const Generation g = v->generation(); !profile.allows(g)) {
+        std::string allowed;
+        for (const Generation a : profile.generations) {
+            allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", describe(a));
+        }
+        return fail(problem(
+            ErrorCode::WrongCard,
+            fmt::format("unsupported card generation: this is a {} (hardware version {:02X}), "
+                        "and profile {} takes only {}",
+                        describe(g), v->hardware[3], profile.name, allowed)));
+    }
     if (std::all_of(v->uid.begin(), v->uid.end(), [](std::uint8_t b) { return b == 0; })) {
         return fail(problem(ErrorCode::WrongCard,
                             "the card hides its UID (random UID): the union's keys are "
                             "diversified from it"));
     }
     return v->uid;
+}
+
+// Why a whole operation could not hold the card (CardHold): each operation holds it, so that
+// no other program on the reader sends an APDU between an authentication and what it protects.
+Error notHeld(const Fault& fault) {
+    Error e = problem(ErrorCode::Transport,
+                      "the card could not be held for this operation: " + fault.message);
+    e.fault = fault.code;
+    return e;
 }
 
 } // namespace
@@ -90,8 +113,10 @@ Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_v
 // What readRecord reads in its first exchange (see there).
 constexpr std::uint32_t kFirstRead = 224;
 
-Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
-                           const ReadOptions& options) {
+namespace {
+
+Res<ReadReport> readRecordHeld(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                               const ReadOptions& options) {
     const std::size_t before = card.apduCount();
     const auto* file = profile.file(kRecordFile);
     const auto readKeyNo = profile.keyNumber(kReadRole);
@@ -100,9 +125,12 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
             problem(ErrorCode::Configuration,
                     fmt::format("profile {} has no record file or read key", profile.name)));
     }
+    card.setFrameLimits(profile.frames);
     // Selecting first ends any session on both sides, so GetVersion runs unauthenticated.
-    UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
-    Res<Bytes> uid = options.uid ? Res<Bytes>(*options.uid) : uidOf(card);
+    if (!options.applicationSelected) {
+        UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
+    }
+    Res<Bytes> uid = options.uid ? Res<Bytes>(*options.uid) : uidOf(card, profile);
     if (!uid) {
         return fail(uid.error());
     }
@@ -116,9 +144,15 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
         return fail(during(auth.error(), "authenticating with the card's read key"));
     }
     // The first read covers any record of ordinary size (about 150 bytes) and, with its MAC
-    // and status word, stays within one short frame of the PN532 as well as of PC/SC.
+    // and status word, stays within one short frame of the PN532 as well as of PC/SC. With ISO
+    // chaining it is one exchange; natively, the card sends it in 59-byte frames.
+    const bool iso = profile.frames.chaining == Chaining::Iso;
+    auto read = [&](std::uint32_t at, std::uint32_t n) {
+        return iso ? card.readDataChained(file->number, at, n, file->mode)
+                   : card.readData(file->number, at, n, file->mode);
+    };
     const std::uint32_t first = std::min<std::uint32_t>(file->size, kFirstRead);
-    auto data = card.readDataChained(file->number, 0, first, file->mode);
+    auto data = read(0, first);
     if (!data) {
         return fail(during(data.error(), "reading the record file"));
     }
@@ -128,7 +162,7 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
         !cbor::itemLength(data.value())) {
         for (std::uint32_t at = first; at < file->size;) {
             const auto n = std::min(Desfire::kMaxChainedRead, file->size - at);
-            auto more = card.readDataChained(file->number, at, n, file->mode);
+            auto more = read(at, n);
             if (!more) {
                 return fail(during(more.error(), "reading the rest of the record file"));
             }
@@ -159,9 +193,21 @@ Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKe
     return ReadReport{std::move(uid).value(), std::move(data).value(), card.apduCount() - before};
 }
 
+} // namespace
+
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                           const ReadOptions& options) {
+    const CardHold hold(card.connection());
+    if (hold.fault()) {
+        return fail(notHeld(*hold.fault()));
+    }
+    return readRecordHeld(card, profile, keys, options);
+}
+
 Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const MasterKeys& keys,
                                    ByteView record) {
     const std::size_t before = card.apduCount();
+    card.setFrameLimits(profile.frames);
     const auto* file = profile.file(kRecordFile);
     const auto writeKeyNo = profile.keyNumber(kWriteRole);
     const auto masterNo = profile.keyNumber(kAppMasterRole);
@@ -182,6 +228,10 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
                                 fmt::format("the key store has no '{}' master key", role)));
         }
     }
+    const CardHold hold(card.connection());
+    if (hold.fault()) {
+        return fail(notHeld(*hold.fault()));
+    }
     if (profile.randomUid) {
         // The keys are diversified from the UID, which GetVersion stops telling once random UID
         // is on; reading it needs a GetCardUID flow not built yet (threat-model.md, "The chip").
@@ -190,7 +240,9 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
                                         "cannot read cards back from",
                                         profile.name)));
     }
-    auto uid = uidOf(card);
+    // The card level first: selecting it ends any session, so GetVersion goes plain.
+    UNIONCARD_TRY(card.selectApplication(0), "selecting the card level");
+    auto uid = uidOf(card, profile);
     if (!uid) {
         return fail(uid.error());
     }
@@ -212,7 +264,6 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
     }
 
     // 1. The card level: prove the card is blank, then give it its own master key (AES).
-    UNIONCARD_TRY(card.selectApplication(0), "selecting the card level");
     auto apps = card.getApplicationIds();
     if (!apps) {
         return fail(during(apps.error(), "listing applications"));
@@ -228,31 +279,37 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
     if (!piccKey) {
         return fail(piccKey.error());
     }
+    const Wiped piccKeyWiped(piccKey.value());
+    const Command createApp =
+        cmd::createApplication(profile.aid, profile.appKeySettings,
+                               static_cast<std::uint8_t>(profile.keys.size()), KeyType::Aes128);
     if (auto factory = card.authenticateLegacy(0, kFactoryKey)) {
-        // 0x80: the PICC master key becomes an AES key (datasheet §10.5.1, key number byte).
+        // A factory card: in the factory key's session, create the application, set the card
+        // level's settings, and last give the card its own master key, which ends the session
+        // (0x80: the PICC master key becomes an AES key; datasheet §10.5.1, key number byte).
+        UNIONCARD_TRY(card.run(createApp), "creating the union application");
+        UNIONCARD_TRY(card.changeKeySettings(profile.piccKeySettings),
+                      "setting the card level's key settings");
         UNIONCARD_TRY(card.changeKeyLegacy(0x80, piccKey.value(), kKeyVersion),
                       "changing the card master key");
     } else if (factory.error().status != Status::AuthenticationError) {
         return fail(during(factory.error(), "authenticating with the factory key"));
-    }
-    // A factory card now has, and an erased union card kept, the union's card master key; any
-    // other card is not ours to personalise.
-    if (auto auth = card.authenticateEv2First(0, piccKey.value()); !auth) {
-        OPENSSL_cleanse(piccKey->data(), piccKey->size());
-        if (auth.error().status == Status::AuthenticationError) {
-            return fail(problem(ErrorCode::WrongCard,
-                                "the card is not blank: its card master key is neither the "
-                                "factory key nor the union's"));
+    } else {
+        // An erased union card kept the union's card master key; any other card is not ours
+        // to personalise.
+        auto auth = card.authenticateEv2First(0, piccKey.value());
+        if (!auth) {
+            if (auth.error().status == Status::AuthenticationError) {
+                return fail(problem(ErrorCode::WrongCard,
+                                    "the card is not blank: its card master key is neither the "
+                                    "factory key nor the union's"));
+            }
+            return fail(during(auth.error(), "authenticating with the card master key"));
         }
-        return fail(during(auth.error(), "authenticating with the card master key"));
+        UNIONCARD_TRY(card.run(createApp), "creating the union application");
+        UNIONCARD_TRY(card.changeKeySettings(profile.piccKeySettings),
+                      "setting the card level's key settings");
     }
-    OPENSSL_cleanse(piccKey->data(), piccKey->size());
-    UNIONCARD_TRY(card.run(cmd::createApplication(profile.aid, profile.appKeySettings,
-                                                  static_cast<std::uint8_t>(profile.keys.size()),
-                                                  KeyType::Aes128)),
-                  "creating the union application");
-    UNIONCARD_TRY(card.run(cmd::changeKeySettings(profile.piccKeySettings)),
-                  "setting the card level's key settings");
 
     // 2. The application: its files, then its keys, key 0 last (changing it ends the session).
     UNIONCARD_TRY(card.selectApplication(profile.aid), "selecting the union application");
@@ -306,9 +363,13 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
         UNIONCARD_TRY(card.run(cmd::commitTransaction()), "committing the record");
     }
 
-    // 4. Read it back as a verifier would.
+    // 4. Read it back as a verifier would: a new session with the read key and a MAC'd read.
+    // The application is selected and the UID known from this session's GetVersion.
     const std::size_t readStart = card.apduCount();
-    auto back = readRecord(card, profile, keys);
+    ReadOptions readBack;
+    readBack.uid = uid.value();
+    readBack.applicationSelected = true;
+    auto back = readRecordHeld(card, profile, keys, readBack);
     if (!back) {
         return fail(during(back.error(), "reading the record back"));
     }
@@ -318,6 +379,42 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
     }
     return PersonaliseReport{std::move(uid).value(), card.apduCount() - before,
                              card.apduCount() - readStart};
+}
+
+Res<EraseKey> eraseCard(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                        const Version& version) {
+    card.setFrameLimits(profile.frames);
+    auto piccKey = cardKey(profile, keys, profile.piccMasterRole, version.uid);
+    if (!piccKey) {
+        return fail(piccKey.error());
+    }
+    const Wiped piccKeyWiped(piccKey.value());
+    const CardHold hold(card.connection());
+    if (hold.fault()) {
+        return fail(notHeld(*hold.fault()));
+    }
+    UNIONCARD_TRY(card.selectApplication(0), "selecting the card level");
+    // An EV1 knows no EV2 authentication: its AES keys open with AuthenticateAES.
+    auto opened = version.generation() == Generation::Ev1
+                      ? card.authenticateAes(0, piccKey.value())
+                      : card.authenticateEv2First(0, piccKey.value());
+    EraseKey used = EraseKey::Union;
+    if (!opened && opened.error().status == Status::AuthenticationError) {
+        // Not the union's key (yet): a card whose personalisation stopped before its card
+        // master key changed still has the factory key.
+        opened = card.authenticateLegacy(0, kFactoryKey);
+        used = EraseKey::Factory;
+        if (!opened && opened.error().status == Status::AuthenticationError) {
+            return fail(problem(ErrorCode::WrongCard,
+                                "the card master key is neither the union's nor the factory key: "
+                                "this card was not issued here, and it is left as it is"));
+        }
+    }
+    if (!opened) {
+        return fail(during(opened.error(), "authenticating to the card level"));
+    }
+    UNIONCARD_TRY(card.formatPicc(), "erasing the card");
+    return used;
 }
 
 #undef UNIONCARD_TRY

@@ -71,6 +71,10 @@ const ProfileFile* Profile::file(std::string_view wanted) const {
     return nullptr;
 }
 
+bool Profile::allows(Generation g) const {
+    return std::find(generations.begin(), generations.end(), g) != generations.end();
+}
+
 std::vector<std::string> Profile::roles() const {
     std::vector<std::string> out{piccMasterRole};
     for (const auto& k : keys) {
@@ -199,6 +203,41 @@ Result<Profile, std::string> parseProfile(std::string_view text, std::string_vie
         return bad("[diversification] system_identifier must be 1 to 21 bytes in hex");
     }
     p.systemIdentifier = *sysId;
+
+    // [chip]: which chips, and how long commands travel. Optional; the defaults are the union
+    // card's (EV2 and EV3, 54-byte frames, ISO chaining).
+    if (t.contains("chip")) {
+        const auto* gens = t["chip"]["generations"].as_array();
+        if (gens == nullptr || gens->empty()) {
+            return bad("[chip] generations must list at least one of \"ev1\", \"ev2\", \"ev3\"");
+        }
+        p.generations.clear();
+        for (const auto& g : *gens) {
+            const std::string name = g.value_or(std::string());
+            const Generation gen = name == "ev1"   ? Generation::Ev1
+                                   : name == "ev2" ? Generation::Ev2
+                                   : name == "ev3" ? Generation::Ev3
+                                                   : Generation::Unknown;
+            if (gen == Generation::Unknown) {
+                return bad(
+                    fmt::format("[chip] generations: '{}' is not one of ev1, ev2, ev3", name));
+            }
+            p.generations.push_back(gen);
+        }
+        // An EV2 authentication's second frame carries 32 bytes; no DESFire takes more than 54.
+        const auto frame = integer(t["chip"]["command_frame"], 32, 54);
+        const std::string chaining = t["chip"]["chaining"].value_or(std::string());
+        if (!frame || (chaining != "iso" && chaining != "native")) {
+            return bad("[chip] needs command_frame (32-54 bytes of data in one frame) and "
+                       "chaining (\"iso\" or \"native\")");
+        }
+        p.frames.commandData = static_cast<std::size_t>(*frame);
+        p.frames.chaining = chaining == "iso" ? Chaining::Iso : Chaining::Native;
+        if (p.frames.chaining == Chaining::Iso && p.allows(Generation::Ev1)) {
+            return bad("[chip] chaining = \"iso\" needs EV2 or later: an EV1 has no ReadData AD "
+                       "or WriteData 8D, so list only ev2 and ev3, or use \"native\"");
+        }
+    }
     return p;
 }
 

@@ -176,6 +176,17 @@ public:
 
     Bytes atr() const override { return m_atr; }
 
+    // While this handle holds the transaction, pcscd refuses other handles' commands to the
+    // card with SCARD_E_SHARING_VIOLATION (pcsc-lite readerfactory.c, RFCheckSharing).
+    std::optional<Fault> hold() override {
+        const LONG rv = SCardBeginTransaction(m_card);
+        if (rv != SCARD_S_SUCCESS) {
+            return refine(rv, "SCardBeginTransaction");
+        }
+        return std::nullopt;
+    }
+    void release() override { SCardEndTransaction(m_card, SCARD_LEAVE_CARD); }
+
 private:
     Result<Bytes, Fault> transmitOnce(std::span<const std::uint8_t> command) {
         // Extended APDUs: up to 65536 bytes of data plus SW1 SW2 (ISO/IEC 7816-4 §5.1).

@@ -95,6 +95,36 @@ check "info after format" 0 "$bin" --json card info --reader Verifier
 check "a formatted union card is personalised again" 0 "$bin" card personalise --reader Verifier \
     --keys station-card-keys.json --record record.cose
 
+# Card generations (firmware-config/cards: EV2 and EV3). An EV3 is personalised and verified;
+# an EV1 is refused before any key changes, naming its generation, and stays factory-blank.
+lab_do remove Verifier
+for gen in ev3 ev1; do
+    "$lab" new-card "$work/$gen.card" --generation "$gen" >/dev/null ||
+        { echo "FAIL: new-card $gen"; exit 1; }
+done
+lab_do insert Verifier "$work/ev3.card"
+check "info names an EV3" 0 "$bin" --json card info --reader Verifier
+[ "$(json_field out.txt generation)" = "MIFARE DESFire EV3" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: EV3 generation"; cat out.txt; }
+uid3=$(json_field out.txt uid)
+sed "s/\"chip_uid\": \"$uid\"/\"chip_uid\": \"$uid3\"/" fields.json >fields3.json
+"$bin" record sign --station station --fields fields3.json --out record3.cose >/dev/null ||
+    { echo "FAIL: record sign (EV3)"; exit 1; }
+check "an EV3 is personalised" 0 "$bin" card personalise --reader Verifier \
+    --keys station-card-keys.json --record record3.cose
+check "an EV3 verifies" 0 "$bin" --json card read --reader Verifier \
+    --keys verifier-card-keys.json --trust-list trust.cose --root-fingerprint "$fp"
+[ "$(json_field out.txt verdict)" = valid ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: EV3 verdict"; cat out.txt; }
+lab_do remove Verifier
+lab_do insert Verifier "$work/ev1.card"
+check "an EV1 is refused" 1 "$bin" card personalise --reader Verifier \
+    --keys station-card-keys.json --record record3.cose
+expect_text "the generation is named" err.txt "unsupported card generation: this is a MIFARE DESFire EV1"
+check "the EV1 is left blank" 0 "$bin" --json card info --reader Verifier
+[ "$("$python" -c 'import json; print(len(json.load(open("out.txt"))["applications"]))')" = 0 ] &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: EV1 touched"; cat out.txt; }
+
 # Faults in words.
 lab_do remove Verifier
 check "no card on the reader" 1 "$bin" card info --reader Verifier

@@ -9,9 +9,14 @@
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <future>
+#include <optional>
 #include <string>
+#include <thread>
 
 using namespace unioncard;
 using namespace unioncard::card;
@@ -127,6 +132,63 @@ TEST_F(CardFaults, CardPulledBetweenTheRecordsTwoWritesKeepsNoHalfRecord) {
     EXPECT_EQ(read.error().code, ErrorCode::WrongCard) << read.error().message;
     EXPECT_NE(read.error().message.find("never written"), std::string::npos)
         << read.error().message;
+}
+
+// Passes APDUs to the real connection, holds and releases it as asked, and before the APDU
+// with index `at` lets `meddle` run: another program on the same reader.
+class MeddledConnection : public CardConnection {
+public:
+    MeddledConnection(CardConnection& inner, std::size_t at, std::function<void()> meddle)
+        : m_inner(inner), m_at(at), m_meddle(std::move(meddle)) {}
+    unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t> command) override {
+        if (m_sent++ == m_at) {
+            m_meddle();
+        }
+        return m_inner.transmit(command);
+    }
+    Bytes atr() const override { return m_inner.atr(); }
+    std::optional<Fault> hold() override { return m_inner.hold(); }
+    void release() override { m_inner.release(); }
+
+private:
+    CardConnection& m_inner;
+    std::size_t m_at;
+    std::function<void()> m_meddle;
+    std::size_t m_sent = 0;
+};
+
+// Another PC/SC program sends GetVersion to the card between the verifier's authentication and
+// its read (a second context on another thread, as a second process would have). The operation
+// holds the card (SCardBeginTransaction): pcscd keeps the intruder waiting (pcsc-lite's client
+// retries while the card is held) and the verification is untouched; when it is over, the
+// other program gets the card. Without the hold, the intruder's GetVersion lands mid-session
+// and the card drops the authentication.
+TEST_F(CardFaults, AnotherProgramCannotSlipAnApduIntoAVerification) {
+    ASSERT_EQ(lab("insert 'Printer encoder' '" + image.string() + "'"), 0);
+    auto ours = connect("Printer encoder");
+    auto theirs = connect("Printer encoder");
+    ASSERT_NE(ours, nullptr);
+    ASSERT_NE(theirs, nullptr);
+    {
+        Desfire d(*ours);
+        const auto r = personalise(d, profile, keys, recordFor(*ours));
+        ASSERT_TRUE(r.ok()) << r.error().message;
+    }
+    const Bytes getVersion{0x90, 0x60, 0x00, 0x00, 0x00};
+    std::future<unioncard::Result<Bytes, Fault>> intruder;
+    // Exchanges of the read: select, GetVersion (3), AuthenticateEV2First (2), ReadData: index
+    // 5 is the second half of the authentication. The intruder gets 300 ms to slip in first.
+    MeddledConnection meddled(*ours, 5, [&] {
+        intruder = std::async(std::launch::async, [&] { return theirs->transmit(getVersion); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+    Desfire d(meddled);
+    const auto read = readRecord(d, profile, keys);
+    EXPECT_TRUE(read.ok()) << read.error().message;
+    ASSERT_TRUE(intruder.valid());
+    const auto after = intruder.get();
+    ASSERT_TRUE(after.ok()) << after.error().message;
+    EXPECT_EQ(after->back(), 0xAF) << "GetVersion's first frame, once the card is free";
 }
 
 TEST_F(CardFaults, UnknownReaderIsNamed) {

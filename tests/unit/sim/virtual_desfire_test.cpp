@@ -720,6 +720,78 @@ TEST(VirtualDesfire, MalformedApdusGetErrorStatusesAndNeverThrow) {
     }
 }
 
+// Frame limits (docs/card-lab.md, "What the virtual card refuses"): a wrapped native command is
+// at most 55 bytes with its code, so Lc 54; longer data go in AF frames or, on EV2 and later,
+// in one ISO-chained WriteData 8D. The refusal is whole: the file keeps what it had.
+TEST(VirtualDesfire, ANativeFrameLongerThan54BytesIsALengthErrorAndChangesNothing) {
+    VirtualDesfire card;
+    createAesApp(card);
+    ASSERT_EQ(send(card, 0xCD, fileSpec(1, 0x00, 0xEEEE, 200)).sw, 0x9100);
+
+    EXPECT_EQ(send(card, 0x3D, cat(rw(1, 0, 47), Bytes(47, 0x11))).sw, 0x9100); // Lc 54
+    EXPECT_EQ(send(card, 0x3D, cat(rw(1, 0, 48), Bytes(48, 0x22))).sw, 0x917E); // Lc 55
+    EXPECT_EQ(send(card, 0x3D, cat(rw(1, 0, 128), Bytes(128, 0x22))).sw, 0x917E);
+    EXPECT_EQ(sendAll(card, 0xBD, rw(1, 0, 48)).data, cat(Bytes(47, 0x11), Bytes(1, 0x00)));
+
+    // Native chaining: 54 bytes with the command, the rest after AF; each frame within 54.
+    const Bytes data(100, 0x33);
+    const Bytes command = cat(rw(1, 0, 100), data);
+    EXPECT_EQ(send(card, 0x3D, Bytes(command.begin(), command.begin() + 54)).sw, 0x91AF);
+    EXPECT_EQ(send(card, 0xAF, Bytes(command.begin() + 54, command.end())).sw, 0x9100);
+    EXPECT_EQ(sendAll(card, 0xBD, rw(1, 0, 100)).data, data);
+    // A continuation frame over the limit is refused too, and ends the command.
+    EXPECT_EQ(send(card, 0x3D, Bytes(command.begin(), command.begin() + 40)).sw, 0x91AF);
+    EXPECT_EQ(send(card, 0xAF, Bytes(67, 0x44)).sw, 0x917E);
+    EXPECT_EQ(send(card, 0xAF, Bytes(10, 0x44)).sw, 0x911C); // nothing to continue now
+    EXPECT_EQ(sendAll(card, 0xBD, rw(1, 0, 100)).data, data);
+
+    // WriteData 8D: the reader's ISO/IEC 14443-4 chaining carries the whole command.
+    const Bytes more(150, 0x55);
+    EXPECT_EQ(send(card, 0x8D, cat(rw(1, 0, 150), more)).sw, 0x9100);
+    EXPECT_EQ(sendAll(card, 0xBD, rw(1, 0, 150)).data, more);
+}
+
+TEST(VirtualDesfire, GetVersionNamesTheGenerationAndAnEv1KnowsNoEv2Commands) {
+    using unioncard::sim::DesfireGeneration;
+    const std::pair<DesfireGeneration, std::uint8_t> generations[] = {
+        {DesfireGeneration::Ev1, 0x01},
+        {DesfireGeneration::Ev2, 0x12},
+        {DesfireGeneration::Ev3, 0x33}};
+    for (const auto& [generation, major] : generations) {
+        VirtualDesfire::Options options;
+        options.generation = generation;
+        VirtualDesfire card(options);
+        const Bytes hw{0x04, 0x01, 0x01, major, 0x00, 0x1A, 0x05};
+        Response v1 = send(card, 0x60);
+        EXPECT_EQ(v1.data, hw);
+        EXPECT_EQ(send(card, 0xAF).data, hw);
+        EXPECT_EQ(send(card, 0xAF).sw, 0x9100);
+    }
+    VirtualDesfire::Options options;
+    options.generation = DesfireGeneration::Ev1;
+    VirtualDesfire ev1(options);
+    createAesApp(ev1);
+    ASSERT_EQ(send(ev1, 0xCD, fileSpec(1, 0x00, 0xEEEE, 100)).sw, 0x9100);
+    EXPECT_EQ(send(ev1, 0x71, {0x00, 0x00}).sw, 0x911C); // AuthenticateEV2First
+    EXPECT_EQ(send(ev1, 0x77, {0x00}).sw, 0x911C);       // AuthenticateEV2NonFirst
+    EXPECT_EQ(send(ev1, 0xAD, rw(1, 0, 10)).sw, 0x911C); // ReadData, ISO chaining
+    EXPECT_EQ(send(ev1, 0x8D, cat(rw(1, 0, 4), Bytes(4, 1))).sw, 0x911C);
+    // ... and a long 8D is a frame too long for an EV1, before it is an unknown command.
+    EXPECT_EQ(send(ev1, 0x8D, cat(rw(1, 0, 60), Bytes(60, 1))).sw, 0x917E);
+    EXPECT_EQ(send(ev1, 0x3D, cat(rw(1, 0, 4), Bytes(4, 1))).sw, 0x9100);
+
+    // The generation is part of the card image.
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("unioncard-sim-ev1-" +
+                       std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".img");
+    std::string error;
+    ASSERT_TRUE(ev1.save(path, &error)) << error;
+    auto loaded = VirtualDesfire::load(path, &error);
+    std::filesystem::remove(path);
+    ASSERT_TRUE(loaded) << error;
+    EXPECT_EQ(send(*loaded, 0x60).data[3], 0x01);
+}
+
 TEST(VirtualDesfire, UnpoweredCardDoesNotAnswer) {
     VirtualDesfire card;
     card.powerOff();

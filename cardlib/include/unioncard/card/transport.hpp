@@ -8,6 +8,7 @@
 #include <unioncard/card/result.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,33 @@ public:
     virtual Result<Bytes, Fault> transmit(std::span<const std::uint8_t> command) = 0;
     /// The card's answer to reset.
     virtual Bytes atr() const = 0;
+    /// Holds the card for one conversation (an authentication and all it protects), so that no
+    /// other program's APDU can come between: PC/SC SCardBeginTransaction, which waits while
+    /// another program holds the card. A connection that is the card's only path (a PN532 on
+    /// its serial line, a card in process) has nothing to hold and keeps this default.
+    virtual std::optional<Fault> hold() { return std::nullopt; }
+    /// Ends what hold() began.
+    virtual void release() {}
+};
+
+/// hold() for the lifetime of a scope.
+class CardHold {
+public:
+    explicit CardHold(CardConnection& connection)
+        : m_connection(connection), m_fault(connection.hold()) {}
+    ~CardHold() {
+        if (!m_fault) {
+            m_connection.release();
+        }
+    }
+    CardHold(const CardHold&) = delete;
+    CardHold& operator=(const CardHold&) = delete;
+    /// Why the card could not be held, or nothing when it is.
+    const std::optional<Fault>& fault() const { return m_fault; }
+
+private:
+    CardConnection& m_connection;
+    std::optional<Fault> m_fault;
 };
 
 } // namespace unioncard::card

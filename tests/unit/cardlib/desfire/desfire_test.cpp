@@ -147,23 +147,50 @@ TEST(Desfire, CommandsNeedingASessionSaySo) {
     EXPECT_EQ(t.done(), true);
 }
 
-TEST(Desfire, ReadsChainFramesAndWritesGoInChunks) {
+TEST(Desfire, ReadsChainFramesAndWritesGoInOneIsoChainedApdu) {
     ScriptedTransport t;
     // A 200-byte read: one command, the answer in frames joined with AF.
     t.expect("90 BD 00 00 07 01 00 00 00 C8 00 00 00", std::string(59 * 2, '0') + " 91 AF");
     t.expect("90 AF 00 00 00", std::string(59 * 2, '0') + " 91 AF");
     t.expect("90 AF 00 00 00", std::string(59 * 2, '0') + " 91 AF");
     t.expect("90 AF 00 00 00", std::string(23 * 2, '0') + " 91 00");
-    // A 200-byte write: commands of 128 and 72 bytes.
-    t.expect("90 3D 00 00 87 01 00 00 00 80 00 00" + std::string(128 * 2, '1') + " 00", "91 00");
-    t.expect("90 3D 00 00 4F 01 80 00 00 48 00 00" + std::string(72 * 2, '1') + " 00", "91 00");
+    // A 200-byte write with ISO chaining (the default): one WriteData 8D of 207 bytes, which
+    // the reader carries in I-blocks; no native frame exceeds the card's 54 bytes.
+    t.expect("90 8D 00 00 CF 01 00 00 00 C8 00 00" + std::string(200 * 2, '1') + " 00", "91 00");
     Desfire card(t);
     const auto data = card.readData(1, 0, 200, CommMode::Plain);
     ASSERT_TRUE(data.ok()) << data.error().message;
     EXPECT_EQ(data->size(), 200u);
     EXPECT_TRUE(card.writeData(1, 0, Bytes(200, 0x11), CommMode::Plain).ok());
-    EXPECT_EQ(card.apduCount(), 6u);
+    EXPECT_EQ(card.apduCount(), 5u);
     EXPECT_TRUE(t.done());
+}
+
+TEST(Desfire, ANativeWriteSendsItsDataInFramesOf54Bytes) {
+    // libfreefare write_data and proxmark3 DesfireExchangeISO: the command's code and its first
+    // 54 bytes, then AF frames of 54, each answered 91 AF until the last.
+    ScriptedTransport t;
+    t.expect("90 3D 00 00 36 01 00 00 00 C8 00 00" + std::string(47 * 2, '1') + " 00", "91 AF");
+    t.expect("90 AF 00 00 36" + std::string(54 * 2, '1') + " 00", "91 AF");
+    t.expect("90 AF 00 00 36" + std::string(54 * 2, '1') + " 00", "91 AF");
+    t.expect("90 AF 00 00 2D" + std::string(45 * 2, '1') + " 00", "91 00");
+    Desfire card(t);
+    card.setFrameLimits(FrameLimits{54, Chaining::Native});
+    const auto written = card.writeData(1, 0, Bytes(200, 0x11), CommMode::Plain);
+    EXPECT_TRUE(written.ok()) << written.error().message;
+    EXPECT_EQ(card.apduCount(), 4u);
+    EXPECT_TRUE(t.done());
+}
+
+TEST(Desfire, ACardThatAnswersBeforeTakingAllTheDataIsMalformed) {
+    ScriptedTransport t;
+    t.expect("90 3D 00 00 36 01 00 00 00 64 00 00" + std::string(47 * 2, '1') + " 00", "91 00");
+    Desfire card(t);
+    card.setFrameLimits(FrameLimits{54, Chaining::Native});
+    const auto written = card.writeData(1, 0, Bytes(100, 0x11), CommMode::Plain);
+    ASSERT_FALSE(written.ok());
+    EXPECT_EQ(written.error().code, ErrorCode::Malformed);
+    EXPECT_NE(written.error().message.find("before taking them all"), std::string::npos);
 }
 
 TEST(Desfire, ReadOfTheWrongLengthIsMalformed) {

@@ -60,10 +60,31 @@ protected:
     }();
 
     MasterKeys verifierKeys() const { return card::testing::take(keys.only({"record-read"})); }
+    // Personalises `chip` with `with`, then reads it back as a verifier on a fresh power-up;
+    // returns the personalisation's exchanges.
+    std::size_t personaliseAndVerify(sim::VirtualDesfire& chip, const Profile& with) {
+        std::size_t exchanges = 0;
+        {
+            SimConnection reader(chip);
+            Desfire d(reader);
+            const auto report = personalise(d, with, keys, record);
+            EXPECT_TRUE(report.ok()) << report.error().message;
+            exchanges = report.ok() ? report->apdus : 0;
+        }
+        chip.powerOff();
+        SimConnection reader(chip);
+        Desfire v(reader);
+        const auto read = readRecord(v, with, verifierKeys());
+        EXPECT_TRUE(read.ok()) << read.error().message;
+        EXPECT_TRUE(read.ok() && read->record == record);
+        return exchanges;
+    }
     // Another virtual card answering with this card's UID (the record is bound to it).
-    sim::VirtualDesfire::Options sameUid() const {
+    sim::VirtualDesfire::Options
+    sameUid(sim::DesfireGeneration generation = sim::DesfireGeneration::Ev2) const {
         sim::VirtualDesfire::Options o;
         o.uid = card.realUid();
+        o.generation = generation;
         return o;
     }
 };
@@ -76,6 +97,9 @@ TEST_F(PersonaliseSim, BlankCardIsPersonalisedAndReadBack) {
     const auto uid = card.realUid();
     EXPECT_EQ(report->uid, Bytes(uid.begin(), uid.end()));
     EXPECT_GT(report->apdus, report->readBackApdus);
+    // Within real frame limits (the virtual card refuses longer frames with 91 7E), in 25
+    // exchanges or fewer: the step-by-step count is in docs/card-format.md.
+    EXPECT_LE(report->apdus, 25u);
     std::cout << "personalisation: " << report->apdus << " APDUs, of which read-back "
               << report->readBackApdus << "\n";
 
@@ -214,13 +238,99 @@ TEST_F(PersonaliseSim, CardPulledAtAnyPointIsNeverHalfWritten) {
             EXPECT_EQ(r.error().fault, FaultCode::CardRemoved) << r.error().message;
         }
         // Back on a reader: the record is either absent or the whole record, never a part.
-        SimConnection reader(victim);
-        Desfire v(reader);
-        const auto read = readRecord(v, profile, verifierKeys());
-        if (read.ok()) {
-            EXPECT_EQ(read->record, record) << "cut after " << cut;
+        {
+            SimConnection reader(victim);
+            Desfire v(reader);
+            const auto read = readRecord(v, profile, verifierKeys());
+            if (read.ok()) {
+                EXPECT_EQ(read->record, record) << "cut after " << cut;
+            }
         }
+        // Whatever step it stopped at, `card format` erases it and it personalises again.
+        victim.powerOff();
+        SimConnection reader(victim);
+        Desfire d(reader);
+        const auto version = d.getVersion();
+        ASSERT_TRUE(version.ok()) << version.error().message;
+        const auto erased = eraseCard(d, profile, keys, version.value());
+        ASSERT_TRUE(erased.ok()) << "cut after " << cut << ": " << erased.error().message;
+        const auto again = personalise(d, profile, keys, record);
+        ASSERT_TRUE(again.ok()) << "cut after " << cut << ": " << again.error().message;
     }
+}
+
+TEST_F(PersonaliseSim, EraseOpensAnEv1WithItsAesCardMasterKeyAndRefusesAStrangersCard) {
+    sim::VirtualDesfire ev1(sameUid(sim::DesfireGeneration::Ev1));
+    SimConnection reader(ev1);
+    Desfire d(reader);
+    // An EV1 whose card master key an older station set to the union's, with an application.
+    const auto real = card.realUid();
+    const Bytes uid(real.begin(), real.end());
+    const Bytes piccKey = card::testing::take(cardKey(profile, keys, "picc-master", uid));
+    ASSERT_TRUE(d.authenticateLegacy(0, Bytes(16, 0)).ok());
+    ASSERT_TRUE(d.run(cmd::createApplication(profile.aid, 0x0B, 3, KeyType::Aes128)).ok());
+    ASSERT_TRUE(d.changeKeyLegacy(0x80, piccKey, 1).ok());
+    const auto version = d.getVersion();
+    ASSERT_TRUE(version.ok());
+    const auto erased = eraseCard(d, profile, keys, version.value());
+    ASSERT_TRUE(erased.ok()) << erased.error().message;
+    EXPECT_EQ(erased.value(), EraseKey::Union);
+    ASSERT_TRUE(d.selectApplication(0).ok());
+    const auto apps = d.getApplicationIds();
+    ASSERT_TRUE(apps.ok());
+    EXPECT_TRUE(apps->empty());
+
+    // Another system's card: neither key opens it; it is refused and left alone.
+    sim::VirtualDesfire stranger(sameUid());
+    SimConnection theirs(stranger);
+    Desfire s(theirs);
+    ASSERT_TRUE(s.authenticateLegacy(0, Bytes(16, 0)).ok());
+    ASSERT_TRUE(s.changeKeyLegacy(0x80, Bytes(16, 0x5A), 1).ok());
+    const auto refused = eraseCard(s, profile, keys, card::testing::take(s.getVersion()));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::WrongCard);
+    EXPECT_NE(refused.error().message.find("neither the union's nor the factory key"),
+              std::string::npos)
+        << refused.error().message;
+}
+
+TEST_F(PersonaliseSim, AnEv3CardIsPersonalisedAndVerified) {
+    sim::VirtualDesfire ev3(sameUid(sim::DesfireGeneration::Ev3));
+    EXPECT_GT(personaliseAndVerify(ev3, profile), 0u);
+}
+
+TEST_F(PersonaliseSim, AnEv1CardIsRefusedBeforeAnyKeyChanges) {
+    sim::VirtualDesfire ev1(sameUid(sim::DesfireGeneration::Ev1));
+    SimConnection reader(ev1);
+    Desfire d(reader);
+    const auto r = personalise(d, profile, keys, record);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::WrongCard);
+    EXPECT_NE(r.error().message.find("unsupported card generation: this is a MIFARE DESFire EV1"),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(d.apduCount(), 4u) << "only SelectApplication and GetVersion's three frames";
+    // Still factory-fresh: the zero DES key opens it and it holds no application.
+    ASSERT_TRUE(d.selectApplication(0).ok());
+    ASSERT_TRUE(d.authenticateLegacy(0, Bytes(16, 0)).ok());
+    const auto apps = d.getApplicationIds();
+    ASSERT_TRUE(apps.ok());
+    EXPECT_TRUE(apps->empty());
+    // An EV1 that holds the union's application: a verifier names the generation rather than
+    // failing on an unknown command.
+    ASSERT_TRUE(d.run(cmd::createApplication(profile.aid, 0x0B, 3, KeyType::Aes128)).ok());
+    const auto read = readRecord(d, profile, verifierKeys());
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().code, ErrorCode::WrongCard);
+    EXPECT_NE(read.error().message.find("EV1"), std::string::npos) << read.error().message;
+}
+
+TEST_F(PersonaliseSim, NativeChainingWorksOnEveryFrameAndTakesMoreExchanges) {
+    Profile native = profile;
+    native.frames.chaining = Chaining::Native;
+    sim::VirtualDesfire probe(sameUid());
+    const std::size_t isoExchanges = personaliseAndVerify(probe, profile);
+    EXPECT_GT(personaliseAndVerify(card, native), isoExchanges);
 }
 
 TEST_F(PersonaliseSim, NotADesfireIsNamed) {

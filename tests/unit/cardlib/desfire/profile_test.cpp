@@ -54,6 +54,15 @@ TEST(CardProfile, CardLevelIsLockedDown) {
     EXPECT_FALSE(p->randomUid);
 }
 
+TEST(CardProfile, ChipGenerationsAndFrameLimitsComeFromTheProfile) {
+    const auto p = parseProfile(unionProfileText());
+    ASSERT_TRUE(p.ok()) << p.error();
+    EXPECT_EQ(p->generations, (std::vector<Generation>{Generation::Ev2, Generation::Ev3}));
+    EXPECT_FALSE(p->allows(Generation::Ev1)) << "an EV1 would get the keys and refuse every read";
+    EXPECT_EQ(p->frames.commandData, 54u);
+    EXPECT_EQ(p->frames.chaining, Chaining::Iso);
+}
+
 TEST(CardProfile, EverySettingIsChecked) {
     const std::string good = unionProfileText();
     auto broken = [&](const std::string& from, const std::string& to) {
@@ -80,6 +89,11 @@ TEST(CardProfile, EverySettingIsChecked) {
              {"random_uid = false", "random_uid = \"no\"", "random_uid"},
              {"version = 1", "version = 2", "version"},
              {"[picc]", "[picc", "line"},
+             {"generations = [\"ev2\", \"ev3\"]", "generations = [\"ev4\"]", "ev4"},
+             {"generations = [\"ev2\", \"ev3\"]", "generations = []", "generations"},
+             {"command_frame = 54", "command_frame = 60", "command_frame"},
+             {"chaining = \"iso\"", "chaining = \"both\"", "chaining"},
+             {"generations = [\"ev2\", \"ev3\"]", "generations = [\"ev1\", \"ev2\"]", "needs EV2"},
          }) {
         const auto r = broken(c.from, c.to);
         ASSERT_FALSE(r.ok()) << c.to;

@@ -108,4 +108,16 @@ Bytes randomBytes(std::size_t count);
 /// Rotates left by one byte (RndB' in every DESFire authentication).
 Bytes rotateLeft(ByteView data);
 
+/// Wipes a buffer that holds key material when it goes out of scope, however the scope is left.
+class Wiped {
+public:
+    explicit Wiped(Bytes& bytes) : m_bytes(bytes) {}
+    ~Wiped();
+    Wiped(const Wiped&) = delete;
+    Wiped& operator=(const Wiped&) = delete;
+
+private:
+    Bytes& m_bytes;
+};
+
 } // namespace unioncard::card::desfire

@@ -90,6 +90,11 @@ struct AccessRights {
 inline constexpr std::uint8_t kFreeAccess = 0xE;
 inline constexpr std::uint8_t kNoAccess = 0xF;
 
+/// The chip generation GetVersion names (hardware type 01, DESFire; major version 00 D40
+/// (MF3ICD40), 01 EV1, 12 or 22 EV2 (22: EV2 XL), 33 EV3; proxmark3 cmdhfmfdes.c getCardType).
+enum class Generation { Unknown, D40, Ev1, Ev2, Ev3 };
+std::string_view describe(Generation generation);
+
 struct Version {
     Bytes hardware; ///< 7 bytes: vendor, type, subtype, major, minor, storage size, protocol
     Bytes software; ///< 7 bytes
@@ -99,6 +104,22 @@ struct Version {
     std::uint8_t productionYear = 0;
     /// Storage in bytes from the size byte (2^(n>>1), "+" when the low bit is set).
     std::size_t storageBytes() const;
+    /// What the hardware version names; Unknown for another vendor, type or version.
+    Generation generation() const;
+};
+
+/// How commands longer than one native frame travel (the card profile's [chip] settings).
+enum class Chaining {
+    Native, ///< one command in frames of `commandData` bytes, each answered 91 AF (every DESFire)
+    Iso,    ///< ReadData AD / WriteData 8D, split by the reader's ISO/IEC 14443-4 chaining (EV2+)
+};
+
+struct FrameLimits {
+    /// Data bytes (Lc) of one ISO/IEC 7816-4 wrapped native frame: a wrapped command and its
+    /// code are at most 55 bytes (NXP reader library PHAL_MFDFEVX_MAXWRAPPEDAPDU_SIZE; libfreefare
+    /// MAX_CAPDU_SIZE; proxmark3 DESFIRE_TX_FRAME_MAX_LEN 54).
+    std::size_t commandData = 54;
+    Chaining chaining = Chaining::Iso;
 };
 
 struct KeySettings {
@@ -133,6 +154,9 @@ Command readData(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length
 Command readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
                         CommMode mode);
 Command writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
+/// WriteData with ISO/IEC 14443-4 chaining (INS 8D, EV2 and later): the whole command in one
+/// APDU, which the reader splits into frames the card takes.
+Command writeDataChained(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
 Command commitTransaction();
 Command abortTransaction();
 Command changeKeySettings(std::uint8_t settings);
@@ -168,12 +192,24 @@ public:
     static constexpr std::uint32_t kMaxChainedRead = 248;
     Res<Bytes> readDataChained(std::uint8_t fileNo, std::uint32_t offset, std::uint32_t length,
                                CommMode mode);
-    /// Writes in pieces small enough for one frame each; a backup file takes effect only at
-    /// commitTransaction().
+    /// Writes the data as the frame limits allow: with ISO chaining, one WriteData 8D per short
+    /// APDU (up to 240 bytes of data under MAC); natively, one WriteData 3D whose frames follow
+    /// with AF. A backup file takes effect only at commitTransaction().
     Res<Done> writeData(std::uint8_t fileNo, std::uint32_t offset, ByteView data, CommMode mode);
+    /// ChangeKeySettings of the selected level, in an EV2 session or a legacy one (D40: the
+    /// settings and their CRC_A enciphered in send mode).
+    Res<Done> changeKeySettings(std::uint8_t settings);
+
+    /// The connection the card is on (to hold it for a whole operation: CardHold).
+    CardConnection& connection() { return m_connection; }
+
+    /// The card's frame limits, which every command after this obeys.
+    void setFrameLimits(FrameLimits limits) { m_frames = limits; }
+    const FrameLimits& frameLimits() const { return m_frames; }
 
     /// Legacy Authenticate (0x0A) with a DES or 2K3DES key, as a factory-fresh card's PICC
-    /// master key (16 zero bytes) needs. The session allows only changeKeyLegacy().
+    /// master key (16 zero bytes) needs. The session allows plain commands (CreateApplication),
+    /// changeKeySettings() and changeKeyLegacy().
     Res<Done> authenticateLegacy(std::uint8_t keyNo, ByteView key);
     /// ChangeKey of the key authenticated with, in a legacy session, to an AES-128 key (for
     /// the PICC master key, `keyNo` carries 0x80). Ends the session.
@@ -204,7 +240,14 @@ public:
 
     /// APDUs sent through the connection since construction or the last resetCounters().
     std::size_t apduCount() const { return m_apdus; }
-    void resetCounters() { m_apdus = 0; }
+    /// Bytes of the APDUs sent and of the answers received (status words included).
+    std::size_t bytesSent() const { return m_bytesSent; }
+    std::size_t bytesReceived() const { return m_bytesReceived; }
+    void resetCounters() {
+        m_apdus = 0;
+        m_bytesSent = 0;
+        m_bytesReceived = 0;
+    }
 
 private:
     struct Ev2Session {
@@ -254,7 +297,10 @@ private:
     std::optional<Ev2Session> m_session;
     std::optional<LegacySession> m_legacy;
     std::optional<Ev1Session> m_ev1;
+    FrameLimits m_frames;
     std::size_t m_apdus = 0;
+    std::size_t m_bytesSent = 0;
+    std::size_t m_bytesReceived = 0;
 };
 
 } // namespace unioncard::card::desfire

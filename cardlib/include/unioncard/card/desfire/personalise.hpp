@@ -28,6 +28,19 @@ struct PersonaliseReport {
 Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const MasterKeys& keys,
                                    ByteView record);
 
+/// Which key opened the card level for an erase.
+enum class EraseKey {
+    Union,   ///< the union's card master key (AES), as every personalised card has
+    Factory, ///< the factory key: personalisation stopped before it changed the card master key
+};
+
+/// Erases (FormatPICC) a card this system started or finished personalising, whatever step it
+/// stopped at: the card level is opened with the union's card master key (AuthenticateEV2First,
+/// or AuthenticateAES on an EV1 whose key an older station set) or, failing that, the factory
+/// key. A card neither opens is another's: WrongCard, and nothing is sent after the refusal.
+Res<EraseKey> eraseCard(Desfire& card, const Profile& profile, const MasterKeys& keys,
+                        const Version& version);
+
 struct ReadReport {
     Bytes uid;
     Bytes record;
@@ -39,6 +52,9 @@ struct ReadOptions {
     /// 00; libnfc's target info). Given, the read skips GetVersion's three exchanges: it is no
     /// weaker, because a chip that reports another UID must then hold that UID's key.
     std::optional<Bytes> uid;
+    /// The union application is selected already (the station's read-back, right after it
+    /// committed the record in the same application): the read starts with authentication.
+    bool applicationSelected = false;
 };
 
 /// The verifier's read: the card's UID, the union application, authentication with the

@@ -36,6 +36,12 @@ struct Profile {
     std::vector<ProfileKey> keys;
     std::vector<ProfileFile> files;
     Bytes systemIdentifier;
+    /// The chip generations this profile may personalise and read ([chip] generations).
+    std::vector<Generation> generations{Generation::Ev2, Generation::Ev3};
+    /// Frame size and chaining style of commands to the chip ([chip] command_frame, chaining).
+    FrameLimits frames;
+
+    bool allows(Generation g) const;
 
     /// The key number of a role in the application, or nothing.
     std::optional<std::uint8_t> keyNumber(std::string_view role) const;
