@@ -15,14 +15,18 @@
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/keys.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
+#include <unioncard/sim/air_time.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
+#include <utility>
+#include <vector>
 
 using namespace unioncard::card;
 using namespace unioncard::card::desfire;
@@ -75,6 +79,9 @@ public:
     explicit TraceConnection(CardConnection& inner) : m_inner(inner) {}
     unioncard::Result<Bytes, Fault> transmit(std::span<const std::uint8_t> c) override {
         auto r = m_inner.transmit(c);
+        if (sizes != nullptr) {
+            sizes->emplace_back(c.size(), r ? r->size() : 0);
+        }
         if (on && c.size() >= 4) {
             const unsigned lc = c.size() > 5 ? c[4] : 0;
             if (r && r->size() >= 2) {
@@ -87,7 +94,11 @@ public:
         return r;
     }
     Bytes atr() const override { return m_inner.atr(); }
+    std::optional<Fault> hold() override { return m_inner.hold(); }
+    void release() override { m_inner.release(); }
     bool on = false;
+    /// When set, every exchange's command and answer sizes go here (for the air-time projection).
+    std::vector<std::pair<std::size_t, std::size_t>>* sizes = nullptr;
     void restart(const char* what) {
         m_n = 0;
         std::printf("%s, exchange by exchange:\n", what);
@@ -109,6 +120,33 @@ public:
 private:
     unioncard::sim::VirtualCard& m_card;
 };
+
+using Sizes = std::vector<std::pair<std::size_t, std::size_t>>;
+
+unioncard::sim::AirTime project(const Sizes& sizes, const unioncard::sim::AirLink& link) {
+    unioncard::sim::AirTime t;
+    for (const auto& [command, response] : sizes) {
+        t += unioncard::sim::exchangeAirTime(command, response, link);
+    }
+    return t;
+}
+
+// The exchanges of the first personalisation and of a verifier's tap (the UID from the reader's
+// anticollision, then select, authenticate, read), projected over the air interface.
+void printAirTime(const Sizes& personalisation, const Sizes& tap, std::size_t uidLength) {
+    std::printf("projected over the air (ISO/IEC 14443 type A, FSC 64, FSD 256; frames and the "
+                "least frame delays only, not the card's own processing):\n");
+    for (const unsigned kbps : {106u, 212u, 424u}) {
+        const unioncard::sim::AirLink link{kbps};
+        const auto p = project(personalisation, link);
+        auto t = unioncard::sim::activationAirTime(uidLength, link);
+        t += project(tap, link);
+        std::printf("  %3u kbit/s  personalisation %6.1f ms (%zu frames, %zu bytes)   tap to "
+                    "verdict %5.1f ms (activation and %zu exchanges: %zu frames, %zu bytes)\n",
+                    kbps, p.microseconds / 1000, p.frames, p.bytes, t.microseconds / 1000,
+                    tap.size(), t.frames, t.bytes);
+    }
+}
 
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "desfire_bench: %s\n", what.c_str());
@@ -175,6 +213,8 @@ int main(int argc, char** argv) {
     const MasterKeys readKey = std::move(keys.only({"record-read"}).value());
     const auto signing = testsupport::TestSigning::make("st-bench");
     std::size_t recordSize = 0;
+    Sizes personalisationSizes, tapSizes;
+    std::size_t uidLength = 7;
     Tally pers{"personalise + read-back"};
     Tally read{"verifier read"};
     const auto scratch = std::filesystem::temp_directory_path() / "unioncard-desfire-bench";
@@ -222,8 +262,10 @@ int main(int argc, char** argv) {
             traced.restart("personalisation and read-back");
         }
         Desfire d(traced);
+        traced.sizes = c == 0 ? &personalisationSizes : nullptr;
         double w = wallMs(), u = cpuMs();
         auto report = personalise(d, *profile, keys, record);
+        traced.sizes = nullptr;
         if (!report) {
             die("personalise: " + report.error().message);
         }
@@ -248,6 +290,18 @@ int main(int argc, char** argv) {
             read.wall += wallMs() - w;
             read.cpu += cpuMs() - u;
         }
+        if (c == 0) {
+            // The verifier's tap: the UID from the reader, not asked of the card.
+            ReadOptions fromReader;
+            fromReader.uid = uid;
+            traced.sizes = &tapSizes;
+            auto tap = readRecord(d, *profile, readKey, fromReader);
+            traced.sizes = nullptr;
+            if (!tap) {
+                die("tap: " + tap.error().message);
+            }
+            uidLength = uid.size();
+        }
         connection.reset();
         if (overPcsc) {
             const std::string remove =
@@ -265,6 +319,7 @@ int main(int argc, char** argv) {
                 profile->frames.chaining == Chaining::Iso ? "ISO/IEC 14443-4" : "native AF");
     pers.print();
     read.print();
+    printAirTime(personalisationSizes, tapSizes, uidLength);
     std::filesystem::remove_all(scratch);
     return 0;
 }
