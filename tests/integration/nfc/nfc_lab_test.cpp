@@ -272,8 +272,13 @@ TEST_F(NfcLab, PersonalisesABlankCardAndReadsItBack) {
 
 const Bytes kZeroAes(16, 0x00);
 
+// 100 bytes: more than one native frame (54 bytes of data), so libfreefare sends its WriteData
+// in 91 AF frames and its reads come back in 59-byte frames, which the virtual card must take
+// and give as a real one does; cardlib writes the same with WriteData 8D.
+constexpr std::size_t kPatternBytes = 100;
+
 Bytes pattern(std::uint8_t seed) {
-    Bytes data(32);
+    Bytes data(kPatternBytes);
     for (std::size_t i = 0; i < data.size(); ++i) {
         data[i] = static_cast<std::uint8_t>(seed + 7 * i);
     }
@@ -299,7 +304,7 @@ TEST_F(NfcLab, WhatLibfreefareWritesCardlibReads) {
     ASSERT_TRUE(card.selectApplication(0x21F00D).ok());
     auto auth = card.authenticateEv2First(0, kZeroAes);
     ASSERT_TRUE(auth.ok()) << auth.error().message;
-    auto read = card.readData(1, 0, 32, desfire::CommMode::Plain);
+    auto read = card.readData(1, 0, kPatternBytes, desfire::CommMode::Plain);
     ASSERT_TRUE(read.ok()) << read.error().message;
     EXPECT_EQ(*read, data);
 }
@@ -325,13 +330,13 @@ TEST_F(NfcLab, WhatCardlibWritesLibfreefareReads) {
         auto auth = card.authenticateEv2First(0, kZeroAes);
         ASSERT_TRUE(auth.ok()) << auth.error().message;
         desfire::AccessRights rights{0, 0, 0, 0};
-        auto file =
-            card.run(desfire::cmd::createStdDataFile(1, desfire::CommMode::Plain, rights, 32));
+        auto file = card.run(
+            desfire::cmd::createStdDataFile(1, desfire::CommMode::Plain, rights, kPatternBytes));
         ASSERT_TRUE(file.ok()) << file.error().message;
         auto written = card.writeData(1, 0, data, desfire::CommMode::Plain);
         ASSERT_TRUE(written.ok()) << written.error().message;
     }
-    auto out = freefare("read 21F00E 1 32");
+    auto out = freefare("read 21F00E 1 " + std::to_string(kPatternBytes));
     ASSERT_TRUE(out.has_value());
     EXPECT_EQ(*out, hex(data) + "\n");
 }
