@@ -509,7 +509,7 @@ Desfire::handshake(std::uint8_t ins, ByteView body, std::size_t randomLength,
     }
     Handshake h;
     h.rndB = openChallenge(challenge.value());
-    h.rndA = randomBytes(randomLength);
+    h.rndA = m_random(randomLength);
     Bytes token = h.rndA;
     append(token, rotateLeft(h.rndB));
     h.sent = sealToken(challenge.value(), token);

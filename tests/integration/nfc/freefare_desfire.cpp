@@ -8,8 +8,10 @@
 //       zero DES PICC key, CreateApplication AID with one AES key, SelectApplication,
 //       AuthenticateAES with the zero AES key, CreateStdDataFile FILE (plain, key 0 for all
 //       rights, the size of HEX), WriteData HEX, ReadData, compare
-//   freefare_desfire read AID FILE LENGTH   SelectApplication, AuthenticateAES with key 0 = 16
-//       zero bytes, ReadData (plain) of LENGTH bytes; prints them in hex
+//   freefare_desfire read AID FILE LENGTH [KEYNO KEYHEX]   SelectApplication, AuthenticateAES
+//       with key KEYNO = KEYHEX (default: key 0, 16 zero bytes), ReadData of LENGTH bytes in
+//       the file's communication mode (libfreefare asks GetFileSettings; a MAC'd file's CMAC is
+//       checked by libfreefare); prints them in hex
 // Exit codes: 0 done, 1 failed (with libfreefare's reason), 2 wrong usage.
 
 #include <algorithm>
@@ -44,11 +46,11 @@ std::vector<std::uint8_t> fromHex(const std::string& text) {
 }
 
 int run(MifareTag tag, const std::string& mode, std::uint32_t aidValue, std::uint8_t file,
-        const std::string& argument) {
+        const std::string& argument, std::uint8_t keyNo, std::vector<std::uint8_t> aesKey) {
     std::uint8_t zeroDes[8] = {};
-    std::uint8_t zeroAes[16] = {};
+    aesKey.resize(16, 0x00);
     MifareDESFireAID aid = mifare_desfire_aid_new(aidValue);
-    MifareDESFireKey aes = mifare_desfire_aes_key_new(zeroAes);
+    MifareDESFireKey aes = mifare_desfire_aes_key_new(aesKey.data());
     MifareDESFireKey des = mifare_desfire_des_key_new(zeroDes);
     int result = 0;
     if (mode == "create-write") {
@@ -83,8 +85,8 @@ int run(MifareTag tag, const std::string& mode, std::uint32_t aidValue, std::uin
         std::vector<std::uint8_t> data(length + kReadSlack);
         if (mifare_desfire_select_application(tag, aid) < 0) {
             result = failed(tag, "SelectApplication");
-        } else if (mifare_desfire_authenticate_aes(tag, 0, aes) < 0) {
-            result = failed(tag, "AuthenticateAES key 0");
+        } else if (mifare_desfire_authenticate_aes(tag, keyNo, aes) < 0) {
+            result = failed(tag, "AuthenticateAES");
         } else if (mifare_desfire_read_data(tag, file, 0, length, data.data()) !=
                    static_cast<ssize_t>(length)) {
             result = failed(tag, "ReadData");
@@ -104,11 +106,16 @@ int run(MifareTag tag, const std::string& mode, std::uint32_t aidValue, std::uin
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 5 ||
-        (std::strcmp(argv[1], "create-write") != 0 && std::strcmp(argv[1], "read") != 0)) {
-        std::fprintf(stderr, "usage: %s create-write|read AID FILE HEX|LENGTH\n", argv[0]);
+    const bool read = argc >= 2 && std::strcmp(argv[1], "read") == 0;
+    if (!(argc == 5 || (read && argc == 7)) ||
+        (std::strcmp(argv[1], "create-write") != 0 && !read)) {
+        std::fprintf(stderr,
+                     "usage: %s create-write AID FILE HEX | read AID FILE LENGTH [KEYNO KEYHEX]\n",
+                     argv[0]);
         return 2;
     }
+    const auto keyNo = static_cast<std::uint8_t>(argc == 7 ? std::stoul(argv[5]) : 0);
+    const auto aesKey = argc == 7 ? fromHex(argv[6]) : std::vector<std::uint8_t>(16, 0x00);
     nfc_context* context = nullptr;
     nfc_init(&context);
     if (context == nullptr) {
@@ -134,7 +141,7 @@ int main(int argc, char** argv) {
             result = failed(tag, "mifare_desfire_connect");
         } else {
             result = run(tag, argv[1], static_cast<std::uint32_t>(std::stoul(argv[2], nullptr, 16)),
-                         static_cast<std::uint8_t>(std::stoul(argv[3])), argv[4]);
+                         static_cast<std::uint8_t>(std::stoul(argv[3])), argv[4], keyNo, aesKey);
             mifare_desfire_disconnect(tag);
         }
         if (tags != nullptr) {

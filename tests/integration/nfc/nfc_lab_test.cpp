@@ -11,6 +11,7 @@
 #include <unioncard/card/nfc/libnfc.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -143,8 +144,9 @@ protected:
         return std::move(device).value();
     }
 
-    // Runs freefare_desfire with libnfc pointed at the emulator; its stdout.
-    std::optional<std::string> freefare(const std::string& args) {
+    // Runs freefare_desfire with libnfc pointed at the emulator; its stdout, or nothing when it
+    // failed (a test failure unless the test expects it).
+    std::optional<std::string> freefare(const std::string& args, bool expectFailure = false) {
         const std::string command = "LIBNFC_DEVICE='" + lab.connstring +
                                     "' LIBNFC_AUTO_SCAN=false " + UNIONCARD_FREEFARE_DESFIRE + " " +
                                     args;
@@ -159,6 +161,9 @@ protected:
         }
         const int status = pclose(p);
         if (status != 0) {
+            if (expectFailure) {
+                return std::nullopt;
+            }
             ADD_FAILURE() << "freefare_desfire " << args << " failed (status " << status
                           << "), output: " << out;
             return std::nullopt;
@@ -229,16 +234,30 @@ TEST_F(NfcLab, ReaderGoneMidSessionIsAFault) {
         << toString(r.error().code) << ": " << r.error().message;
 }
 
-TEST_F(NfcLab, PersonalisesABlankCardAndReadsItBack) {
-    auto profile = desfire::loadProfile(std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) +
-                                        "/cards/union-desfire.toml");
-    ASSERT_TRUE(profile.ok());
-    const auto keys = desfire::MasterKeys::generate(profile->roles());
+// What a station issues: the union's profile, fresh master keys, and a record signed for the
+// lab card's UID.
+struct Issue {
+    desfire::Profile profile = unioncard::card::testing::take(desfire::loadProfile(
+        std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) + "/cards/union-desfire.toml"));
+    desfire::MasterKeys keys = desfire::MasterKeys::generate(profile.roles());
     unioncard::card::testing::Signing signing;
-    const auto station = signing.station("st-23-01");
-    auto fields = unioncard::card::testing::Signing::record("st-23-01");
-    fields.chipUid = Bytes(kUid.begin(), kUid.end());
-    const Bytes record = unioncard::card::testing::take(signRecord(station, fields));
+    unioncard::card::StationSigner station = signing.station("st-23-01");
+    Bytes record = signFor(station);
+
+    static Bytes signFor(const unioncard::card::StationSigner& station) {
+        auto fields = unioncard::card::testing::Signing::record("st-23-01");
+        fields.chipUid = Bytes(kUid.begin(), kUid.end());
+        return unioncard::card::testing::take(signRecord(station, fields));
+    }
+};
+
+TEST_F(NfcLab, PersonalisesABlankCardAndReadsItBack) {
+    const Issue issue;
+    const auto* profile = &issue.profile;
+    const auto& keys = issue.keys;
+    const auto& signing = issue.signing;
+    const auto& station = issue.station;
+    const Bytes& record = issue.record;
 
     auto reader = openReader();
     {
@@ -339,6 +358,47 @@ TEST_F(NfcLab, WhatCardlibWritesLibfreefareReads) {
     auto out = freefare("read 21F00E 1 " + std::to_string(kPatternBytes));
     ASSERT_TRUE(out.has_value());
     EXPECT_EQ(*out, hex(data) + "\n");
+}
+
+TEST_F(NfcLab, LibfreefareReadsTheRecordOfACardTheStationPersonalised) {
+    if (std::string(UNIONCARD_FREEFARE_DESFIRE).empty()) {
+        GTEST_SKIP() << "libfreefare is not installed (Debian libfreefare-dev), so the "
+                        "freefare_desfire test program was not built";
+    }
+    const Issue issue;
+    const auto* profile = &issue.profile;
+    const auto& keys = issue.keys;
+    const Bytes& record = issue.record;
+    {
+        auto reader = openReader();
+        auto connection = reader.connect();
+        ASSERT_TRUE(connection.ok()) << connection.error().message;
+        desfire::Desfire card(**connection);
+        const auto report = desfire::personalise(card, *profile, keys, record);
+        ASSERT_TRUE(report.ok()) << report.error().message;
+    }
+    // libfreefare with the card's diversified read key: AuthenticateAES (EV1 secure messaging,
+    // which an EV2 card keeps), GetFileSettings, ReadData of the MAC'd backup file, its CMAC
+    // checked by libfreefare. The file holds the record, zero-padded to the file's size.
+    const auto* file = profile->file("record");
+    ASSERT_NE(file, nullptr);
+    const auto readKey = desfire::cardKey(*profile, keys, "record-read", kUid);
+    ASSERT_TRUE(readKey.ok()) << readKey.error().message;
+    auto out =
+        freefare(fmt::format("read {:06X} {} {} {} {}", profile->aid, file->number, file->size,
+                             profile->keyNumber("record-read").value_or(0xFF), hex(*readKey)));
+    ASSERT_TRUE(out.has_value());
+    Bytes padded = record;
+    padded.resize(file->size, 0x00);
+    EXPECT_EQ(*out, hex(padded) + "\n");
+    // The read role's master key itself, not diversified for this card: the card refuses it.
+    const auto master = keys.key("record-read");
+    ASSERT_TRUE(master.has_value());
+    EXPECT_FALSE(freefare(fmt::format("read {:06X} {} {} {} {}", profile->aid, file->number,
+                                      file->size, profile->keyNumber("record-read").value_or(0xFF),
+                                      hex(Bytes(master->begin(), master->end()))),
+                          /*expectFailure=*/true)
+                     .has_value());
 }
 
 } // namespace

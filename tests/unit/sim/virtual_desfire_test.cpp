@@ -435,6 +435,68 @@ TEST(VirtualDesfire, ReproducesAn12196AuthenticateEv2FirstAndFullWriteByteForByt
     EXPECT_EQ(plain, expected);
 }
 
+// AN12196 rev. 2.0, the second session (rev. 1.8 Tables 20, 22, 24, 26, 27): AuthenticateEV2First
+// with key 3 (§5.10 Table 19), WriteData in CommMode.Full under it (§5.12 Table 21),
+// AuthenticateEV2NonFirst with key 0 (§5.14 Table 23), a plain WriteData that still counts
+// (§5.8.1, the CC file), ChangeKey of key 2 (§5.16.1 Table 25) and of key 0, the session's own
+// (§5.16.2 Table 26). The card's answers must be the published ones, and its keys must then be
+// the new ones.
+TEST(VirtualDesfire, ReproducesAn12196SecondSessionWithBothChangeKeyCasesByteForByte) {
+    Script script;
+    VirtualDesfire card(VirtualDesfire::Options{{}, 8192, script.source()});
+    createAesApp(card, 0x0F, 5);
+    // File 1: plain, free access, 32 bytes (the CC file). File 3: CommMode.Full, every right on
+    // key 3, 128 bytes.
+    ASSERT_EQ(send(card, 0xCD, fileSpec(1, 0x00, 0xEEEE, 32)).sw, 0x9100);
+    ASSERT_EQ(send(card, 0xCD, fileSpec(3, 0x03, 0x3333, 128)).sw, 0x9100);
+
+    script.add(hex("91517975190DCEA6104948EFA3085C1B")); // RndB of key 3's authentication
+    script.add(hex("7614281A"));                         // TI
+    Response a1 = send(card, 0x71, {0x03, 0x00});
+    EXPECT_EQ(a1.sw, 0x91AF);
+    EXPECT_EQ(a1.data, hex("B875CEB0E66A6C5CD00898DC371F92D1"));
+    Response a2 =
+        send(card, 0xAF, hex("FF0306E47DFBC50087C4D8A78E88E62DE1E8BE457AA477C707E2F0874916A8B1"));
+    EXPECT_EQ(a2.sw, 0x9100);
+    EXPECT_EQ(a2.data, hex("0CC9A8094A8EEA683ECAAC5C7BF20584206D0608D477110FC6B3D5D3F65C3A6A"));
+
+    Response w3 =
+        send(card, 0x8D, hex("03000000 0A0000 6B5E6804909962FC4E3FF5522CF0F843 6C0C53315B9C73AA"));
+    EXPECT_EQ(w3.sw, 0x9100);
+    EXPECT_EQ(w3.data, hex("C26D236E4A7C046D"));
+
+    script.add(hex("6924E8D09722659A2E7DEC68E66312B8")); // RndB of key 0's NonFirst
+    Response n1 = send(card, 0x77, {0x00});
+    EXPECT_EQ(n1.sw, 0x91AF);
+    EXPECT_EQ(n1.data, hex("A6A2B3C572D06C097BB8DB70463E22DC"));
+    Response n2 =
+        send(card, 0xAF, hex("BE7D45753F2CAB85F34BC60CE58B940763FE969658A532DF6D95EA2773F6E991"));
+    EXPECT_EQ(n2.sw, 0x9100);
+    EXPECT_EQ(n2.data, hex("B888349C24B315EAB5B589E279C8263E"));
+
+    Response cc = send(card, 0x8D, hex("010E0000120000 FF0506E10500808283000000000000000000"));
+    EXPECT_EQ(cc.sw, 0x9100);
+    EXPECT_TRUE(cc.data.empty());
+
+    Response k2 = send(card, 0xC4,
+                       hex("02 2CF362B7BF4311FF3BE1DAA295E8C68DE09050560D19B9E16C2393AE9CD1FAC7"
+                           " 5D0CE20BCD1D06E6"));
+    EXPECT_EQ(k2.sw, 0x9100);
+    EXPECT_EQ(k2.data, hex("203BB55D1089D587"));
+    Response k0 = send(card, 0xC4,
+                       hex("00 C0EB4DEEFEDDF0B513A03A95A75491818580503190D4D05053FF75668A01D6FD"
+                           " A6610234BDED6432"));
+    EXPECT_EQ(k0.sw, 0x9100);
+    EXPECT_TRUE(k0.data.empty()); // the session's key changed: no MAC, the session is over
+
+    EXPECT_EQ(send(card, 0x64, {0x02}).data, hex("01"));
+    EXPECT_EQ(send(card, 0x64, {0x00}).data, hex("01"));
+    Ev2Host host;
+    EXPECT_TRUE(authEv2(card, 2, hex("F3847D627727ED3BC9C4CC050489B966"), host));
+    EXPECT_TRUE(authEv2(card, 0, hex("5004BF991F408672B1EF00F08F9E8647"), host));
+    EXPECT_FALSE(authEv2(card, 0, kZero16, host));
+}
+
 // AN12196 rev. 2.0 §6.3 Table 28 (GetCardUID, CommMode.Full): the card's EV2 primitives give the
 // published response IV and cryptogram.
 TEST(VirtualDesfireCrypto, ReproducesAn12196GetCardUidResponse) {

@@ -250,6 +250,11 @@ public:
     }
 
 private:
+    /// Test seam: the byte-trace replays (tests/unit/cardlib/desfire/trace_replay_test.cpp)
+    /// define it to draw the published RndA and to enter a published session. No library or
+    /// program defines it, so nothing outside those tests can.
+    friend struct DesfireReplay;
+
     struct Ev2Session {
         Bytes encKey;
         Bytes macKey;
@@ -298,6 +303,7 @@ private:
     std::optional<LegacySession> m_legacy;
     std::optional<Ev1Session> m_ev1;
     FrameLimits m_frames;
+    std::function<Bytes(std::size_t)> m_random = randomBytes; // RndA: OpenSSL's RAND_bytes
     std::size_t m_apdus = 0;
     std::size_t m_bytesSent = 0;
     std::size_t m_bytesReceived = 0;
