@@ -174,9 +174,7 @@ Checker makeChecker(const Globals& g, Desk& d, bool online) {
 }
 
 void wire(Checker& c) {
-    c.context.trust = c.lists.trust ? &*c.lists.trust : nullptr;
-    c.context.statusList = c.lists.status ? &*c.lists.status : nullptr;
-    c.context.statusConfirmedAt = c.lists.statusConfirmedAt;
+    useLists(c.context, c.lists);
 }
 
 // What a verdict leads to at this desk, and how it is shown.
@@ -367,6 +365,8 @@ int statusCommand(const Globals& g) {
     const Lists lists = loadLists(d->store, d->pin, now);
     // Fresh as of the later of its issue and the registry's last word that it is the newest.
     const auto stale = [&] {
+        if (lists.statusStaleAt)
+            return true; // the registry said it cannot publish its current state
         const auto confirmed =
             std::max(lists.status->issuedAt(), lists.statusConfirmedAt.value_or(card::Seconds{}));
         return now - confirmed > d->maxStatusAge;
@@ -391,7 +391,10 @@ int statusCommand(const Globals& g) {
                               {"stale", stale()}};
         text += fmt::format("  status list  version {}, made {} ago{}\n", lists.status->version(),
                             ageText(lists.status->issuedAt(), now),
-                            stale() ? ": TOO OLD, offline answers are 'cannot confirm'" : "");
+                            lists.statusStaleAt ? ": the registry cannot publish a current list, "
+                                                  "offline answers are 'cannot confirm'"
+                            : stale()           ? ": TOO OLD, offline answers are 'cannot confirm'"
+                                                : "");
     } else {
         text += "  status list  none: offline answers are 'cannot confirm'\n";
     }

@@ -17,6 +17,9 @@ namespace {
 // Deltas kept on top of the snapshot before a full list is fetched instead.
 constexpr std::size_t kMaxDeltas = 50;
 
+// When the registry first said it cannot publish a current status list (empty: it can).
+constexpr std::string_view kStaleSetting = "status_stale_at";
+
 std::string newNonce() {
     static constexpr char kAlphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -103,7 +106,19 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
             lists.statusConfirmedAt = *at;
         }
     }
+    if (auto stale = store.setting(kStaleSetting)) {
+        if (auto at = registry::api::parseTime(*stale)) {
+            lists.statusStaleAt = *at;
+        }
+    }
     return lists;
+}
+
+void useLists(Context& context, const Lists& lists) {
+    context.trust = lists.trust ? &*lists.trust : nullptr;
+    context.statusList = lists.status ? &*lists.status : nullptr;
+    context.statusConfirmedAt = lists.statusConfirmedAt;
+    context.statusStaleAt = lists.statusStaleAt;
 }
 
 Result<Admission, StoreError> admit(VerifierStore& store, const EventInfo& event,
@@ -241,6 +256,7 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
     // 3. The status list: a delta on what is held, or the whole list.
     Lists lists = loadLists(store, rootFingerprint, now);
     if (lists.trust) {
+        bool confirmed = false;
         auto deltas = store.statusDeltas();
         // A stored delta that does not apply would hold every later one back: start afresh.
         const bool canDelta =
@@ -248,9 +264,19 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
         auto doc = canDelta ? client.statusListDelta(lists.status->version()) : client.statusList();
         if (!doc) {
             report.problems.push_back("status list: " + doc.error().message);
+            if (doc.error().serverCode == "status_list_stale" && !lists.statusStaleAt) {
+                // The registry says it cannot publish its current state: what this desk holds
+                // may miss revocations, so it no longer answers "valid" offline.
+                (void)store.setSetting(kStaleSetting, registry::api::formatTime(now));
+            }
+        } else if (doc->isDelta && doc->bytes.empty() && doc->version != lists.status->version()) {
+            // "Up to date" is only true of the version this desk holds.
+            report.problems.push_back(fmt::format("the registry calls version {} current, but "
+                                                  "this desk holds version {}: not confirmed",
+                                                  doc->version, lists.status->version()));
         } else if (doc->isDelta && doc->bytes.empty()) {
             report.statusVersion = doc->version; // already the newest
-            (void)store.setSetting("status_confirmed_at", registry::api::formatTime(now));
+            confirmed = true;
         } else if (doc->isDelta) {
             auto next = lists.status->applyDelta(doc->bytes, lists.trust->root(), now);
             if (!next) {
@@ -261,13 +287,17 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
             } else {
                 report.statusVersion = next->version();
                 report.statusWasDelta = true;
-                (void)store.setSetting("status_confirmed_at", registry::api::formatTime(now));
+                confirmed = true;
             }
         } else if (auto version = acceptStatusList(store, doc->bytes, rootFingerprint, now)) {
             report.statusVersion = version.value();
-            (void)store.setSetting("status_confirmed_at", registry::api::formatTime(now));
+            confirmed = true;
         } else {
             report.problems.push_back(version.error());
+        }
+        if (confirmed) {
+            (void)store.setSetting("status_confirmed_at", registry::api::formatTime(now));
+            (void)store.setSetting(kStaleSetting, "");
         }
     }
 

@@ -103,8 +103,18 @@ void decideStatus(Verdict& v, const CardNumber& number, const Context& c) {
                     v.reason = "the registry has never issued this number";
                     return;
                 }
-                // A signed record the registry has not heard of yet: a card produced while the
-                // station's "produced" was still on its way. The list decides, or nobody does.
+                // A signed record the registry has not heard of. A station reports "produced"
+                // at once, but its outbox may hold the report through an outage: within the
+                // grace days after the issue date the list decides. Later, a record nobody
+                // reported is a card the registry cannot vouch for (a station's key misused),
+                // and the list, which names only cards it knows, must not make it valid.
+                if (v.record && c.now >= card::Seconds{v.record->issued + kUnknownCardGrace}) {
+                    v.code = VerdictCode::CannotConfirmOffline;
+                    v.reason = fmt::format("cannot confirm: the registry has no record of this "
+                                           "card, issued on {}; ask the office that issued it",
+                                           card::formatDate(v.record->issued));
+                    return;
+                }
                 v.statusCheck = StatusCheck::None;
                 break;
             }
@@ -114,6 +124,14 @@ void decideStatus(Verdict& v, const CardNumber& number, const Context& c) {
     if (c.statusList == nullptr) {
         v.code = VerdictCode::CannotConfirmOffline;
         v.reason = "cannot confirm offline: this device holds no status list yet; check online";
+        return;
+    }
+    if (c.statusStaleAt) {
+        v.code = VerdictCode::CannotConfirmOffline;
+        v.reason = fmt::format("cannot confirm offline: at {} the registry said it cannot publish "
+                               "a current status list, so revocations since may be missing; check "
+                               "online",
+                               timeOf(*c.statusStaleAt));
         return;
     }
     const card::Seconds confirmed =

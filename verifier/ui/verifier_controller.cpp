@@ -109,7 +109,7 @@ qint64 VerifierController::statusListAgeSeconds() const {
 
 bool VerifierController::statusListStale() const {
     const auto l = lists();
-    return !l->status || l->status->olderThan(m_maxStatusAge, m_now);
+    return !l->status || l->statusStaleAt || l->status->olderThan(m_maxStatusAge, m_now);
 }
 
 QString VerifierController::verdictCode() const {
@@ -327,8 +327,7 @@ std::shared_ptr<const Lists> VerifierController::lists() const {
 
 Context VerifierController::context(const Lists& l) const {
     Context c;
-    c.trust = l.trust ? &*l.trust : nullptr;
-    c.statusList = l.status ? &*l.status : nullptr;
+    useLists(c, l);
     c.now = m_deps.clock();
     c.maxStatusAge = m_maxStatusAge;
     c.online = m_deps.online;

@@ -227,6 +227,16 @@ struct Service::Impl {
         return std::move(value).value();
     }
 
+    // A status list that could not be built for the registry's current state is named as such
+    // (status_list_stale), so that no desk takes an older list, or a 204, as confirmation.
+    void refusePublication(httplib::Response& res, const StoreError& error) {
+        if (auto why = publisher->failure()) {
+            res.set_header("Retry-After", "60");
+            return refuse(res, 503, "status_list_stale", *why);
+        }
+        refuse(res, error);
+    }
+
     void routes() {
         httplib::Server& s = *server;
 
@@ -237,10 +247,17 @@ struct Service::Impl {
                 refuse(res, !version ? version.error() : sequence.error());
                 return;
             }
-            reply(res, 200,
-                  Json{{"status", "ok"},
-                       {"schema_version", version.value()},
-                       {"sequence", sequence.value()}});
+            Json health{{"status", "ok"},
+                        {"schema_version", version.value()},
+                        {"sequence", sequence.value()}};
+            if (publisher) {
+                // A list that cannot be published is the registry failing its verifiers.
+                if (auto why = publisher->failure()) {
+                    health["status"] = "degraded";
+                    health["status_list_error"] = *why;
+                }
+            }
+            reply(res, 200, health);
         });
 
         s.Get("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
@@ -439,7 +456,7 @@ struct Service::Impl {
             }
             auto list = publisher->latest();
             if (!list)
-                return refuse(res, list.error());
+                return refusePublication(res, list.error());
             res.set_header("X-Status-List-Version", std::to_string(list->version));
             res.set_header("Cache-Control", "no-cache");
             res.status = 200;
@@ -462,7 +479,7 @@ struct Service::Impl {
             }
             auto delta = publisher->deltaSince(static_cast<std::uint64_t>(*since));
             if (!delta)
-                return refuse(res, delta.error());
+                return refusePublication(res, delta.error());
             if (!delta.value()) {
                 return refuse(res, 404, "unknown_base",
                               fmt::format("no status list of version {} is kept; fetch the whole "

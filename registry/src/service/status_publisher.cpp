@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
 namespace unioncard::registry {
 namespace {
 
@@ -25,14 +27,20 @@ StatusPublisher::StatusPublisher(Store& store, const StatusSigner& signer,
 Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     std::lock_guard lock(m_mutex);
     const auto steadyNow = std::chrono::steady_clock::now();
-    if (m_latest && steadyNow - m_checkedAt < m_interval)
+    // A build that failed is not tried again before the interval has passed (a build reads
+    // every not-valid card), and until one succeeds nobody is told the old list is current.
+    if (m_failure && steadyNow - m_failure->at < m_interval)
+        return fail(m_failure->error);
+    if (!m_failure && m_latest && steadyNow - m_checkedAt < m_interval)
         return *m_latest;
     auto sequence = m_store.currentSequence();
     if (!sequence)
         return fail(sequence.error());
-    m_checkedAt = steadyNow;
-    if (m_latest && m_latest->version == sequence.value())
+    if (m_latest && m_latest->version == sequence.value()) {
+        m_checkedAt = steadyNow;
+        m_failure.reset();
         return *m_latest;
+    }
 
     // Another instance may have published this version already: serve its bytes.
     auto kept = m_store.statusList(sequence.value());
@@ -43,13 +51,39 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
         published = {sequence.value(), std::make_shared<const Bytes>(std::move(*kept.value()))};
     } else {
         auto built = build(now());
-        if (!built)
-            return built;
+        if (!built) {
+            // The status list's own words are safe to show; the database's stay in the log.
+            const std::string& said = built.error().message;
+            const std::string why = said.rfind("status list: ", 0) == 0
+                                        ? said
+                                        : "the database failed while building it";
+            const std::string held =
+                m_latest ? fmt::format("version {}", m_latest->version) : std::string("none");
+            m_failure = Failure{
+                steadyNow,
+                {StoreErrorCode::Unavailable,
+                 fmt::format("the registry cannot publish a status list for its current state "
+                             "(event {}): {}; the newest list it could publish ({}) may miss "
+                             "revocations",
+                             sequence.value(), why, held)}};
+            std::fprintf(stderr, "status list: build failed: %s (%s)\n",
+                         m_failure->error.message.c_str(), said.c_str());
+            return fail(m_failure->error);
+        }
         published = std::move(built).value();
     }
+    m_checkedAt = steadyNow;
+    m_failure.reset();
     m_latest = published;
     m_deltas.clear();
     return published;
+}
+
+std::optional<std::string> StatusPublisher::failure() {
+    std::lock_guard lock(m_mutex);
+    if (!m_failure)
+        return std::nullopt;
+    return m_failure->error.message;
 }
 
 Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at) {

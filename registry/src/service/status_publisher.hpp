@@ -29,6 +29,9 @@ public:
     /// The delta from `since` to the newest snapshot; nullopt when `since` is not kept (or is
     /// newer than anything published); bytes null when `since` is the newest.
     Result<std::optional<Published>, StoreError> deltaSince(std::uint64_t since);
+    /// Why the newest build failed, while it has not succeeded since: then latest() and
+    /// deltaSince() refuse (Unavailable) rather than call an older list current.
+    std::optional<std::string> failure();
 
 private:
     /// Builds, signs and saves the list of the registry as it is now; its version is the
@@ -42,7 +45,12 @@ private:
     std::chrono::seconds m_interval;
     std::mutex m_mutex;
     std::optional<Published> m_latest;
-    std::chrono::steady_clock::time_point m_checkedAt{};
+    std::chrono::steady_clock::time_point m_checkedAt{}; ///< when m_latest was last current
+    struct Failure {
+        std::chrono::steady_clock::time_point at;
+        StoreError error;
+    };
+    std::optional<Failure> m_failure;
     std::map<std::uint64_t, std::shared_ptr<const StatusList>> m_lists; ///< a few recent
     std::map<std::uint64_t, Published> m_deltas; ///< by base version, to m_latest
 };

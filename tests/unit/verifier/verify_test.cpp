@@ -316,10 +316,22 @@ TEST_F(VerifyTest, ASignedCardTheRegistryHasNotHeardOfIsNotCalledForeign) {
     c.online = [](const card::CardNumber&) -> Result<registry::Lookup, registry::ClientError> {
         return registry::Lookup{}; // Unknown
     };
+    // Within the grace days after its issue date the list decides: it covers it, names it not.
+    c.now = at(2026, 11, 23) + hours(18);
     const Verdict v = tap(chip, c);
-    EXPECT_EQ(v.code, VerdictCode::Valid) << v.reason; // the list covers it and names it not
+    EXPECT_EQ(v.code, VerdictCode::Valid) << v.reason;
     c.statusList = nullptr;
     EXPECT_EQ(tap(chip, c).code, VerdictCode::CannotConfirmOffline);
+    // Past them, a card nobody reported is not valid, whatever the list says
+    // (tests/security: AStationKeyMisusedForAnUnreportedCardIsNeverValidOnline).
+    c = context();
+    c.online = [](const card::CardNumber&) -> Result<registry::Lookup, registry::ClientError> {
+        return registry::Lookup{};
+    };
+    const Verdict late = tap(chip, c);
+    EXPECT_EQ(late.code, VerdictCode::CannotConfirmOffline) << late.reason;
+    EXPECT_NE(late.reason.find("no record of this card, issued on 2026-11-22"), std::string::npos)
+        << late.reason;
 }
 
 TEST_F(VerifyTest, TheQrOfTheBackIsVerifiedLikeTheChip) {

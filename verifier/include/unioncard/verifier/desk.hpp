@@ -8,6 +8,7 @@
 #include <unioncard/registry/client.hpp>
 #include <unioncard/registry/status_list.hpp>
 #include <unioncard/verifier/store.hpp>
+#include <unioncard/verifier/verify.hpp>
 
 #include <optional>
 #include <string>
@@ -24,11 +25,16 @@ struct Lists {
     std::vector<std::string> problems; ///< what could not be loaded, in words
     bool brokenDelta = false;          ///< a stored delta did not apply: fetch the whole list
     std::optional<card::Seconds> statusConfirmedAt; ///< see Context::statusConfirmedAt
+    std::optional<card::Seconds> statusStaleAt;     ///< see Context::statusStaleAt
 };
 
 /// Loads and checks the stored lists: the trust list against the pinned root fingerprint, the
 /// status list (snapshot, then each delta) against the trust list's root.
 Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::Seconds now);
+
+/// Points the context at the lists (which must outlive it), with when the registry last
+/// confirmed them and whether it has said since that it cannot publish its current state.
+void useLists(Context& context, const Lists& lists);
 
 /// The answer to a tap at an event desk.
 struct Admission {

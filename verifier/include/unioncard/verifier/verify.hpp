@@ -66,6 +66,11 @@ struct Verdict {
     std::string maskedNumber() const { return number ? number->masked() : std::string(); }
 };
 
+/// A signed record the registry answers "unknown" for is judged by the status list only on its
+/// issue day and the day after (a station's "produced" may wait in its outbox); later it is
+/// cannot_confirm_offline, never valid.
+inline constexpr std::chrono::days kUnknownCardGrace{2};
+
 /// An online lookup (the registry's GET /v1/cards/{number}); tests pass their own.
 using OnlineLookup =
     std::function<Result<registry::Lookup, registry::ClientError>(const card::CardNumber&)>;
@@ -86,6 +91,10 @@ struct Context {
     /// delta request, or a fetch): the list's age counts from the later of this and its own
     /// issue time, so a quiet weekend with no revocations does not age a desk out.
     std::optional<card::Seconds> statusConfirmedAt;
+    /// When the registry said (503 status_list_stale) that it cannot publish a list of its
+    /// current state: from then on the list held may miss revocations, so it never makes a
+    /// "valid", however recent it is, until a sync takes a current list again.
+    std::optional<card::Seconds> statusStaleAt;
     /// Tried first when set; on any failure the status list answers.
     OnlineLookup online;
     card::NumberScheme scheme = card::NumberScheme::standard();
