@@ -230,6 +230,7 @@ TEST_F(StatusListAttack, AnUpToDateAnswerForAnotherVersionIsNoConfirmation) {
         res.set_header("X-Status-List-Version", "999999");
         res.status = 204;
     });
+    fake.set_keep_alive_max_count(1); // else stop() waits out a kept-alive connection (5 s)
     const int port = fake.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { fake.listen_after_bind(); });
     registry::ClientConfig config;
