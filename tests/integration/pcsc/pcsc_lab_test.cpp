@@ -57,6 +57,19 @@ struct CardOn {
     ~CardOn() { lab("remove '" + reader + "' >/dev/null"); }
 };
 
+// True while `pid` is a process that has not exited (a zombie has: it only waits for its
+// parent to reap it).
+bool processRuns(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) {
+        return false;
+    }
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    const auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
 Bytes transmitOk(unioncard::card::CardConnection& connection, const Bytes& command) {
     auto response = connection.transmit(command);
     EXPECT_TRUE(response.ok()) << (response.ok() ? "" : response.error().message);
@@ -213,11 +226,14 @@ TEST(PcscLab, StoppingPcscdIsServiceDown) {
     pid_t pid = 0;
     ASSERT_TRUE(pidFile >> pid);
     ASSERT_EQ(kill(pid, SIGTERM), 0);
-    // Wait (bounded) for pcscd to go: its socket file is removed on exit.
+    // Wait (bounded) for the process itself to end. pcscd removes its socket file first and
+    // only then shuts its readers down, still answering open connections meanwhile, so the
+    // file's absence does not mean the daemon has gone.
     const auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (std::filesystem::exists("/run/pcscd/pcscd.comm") && Clock::now() < deadline) {
+    while (processRuns(pid) && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    ASSERT_FALSE(processRuns(pid)) << "pcscd (pid " << pid << ") still runs 5 s after SIGTERM";
 
     auto response = (*connection)->transmit(Bytes{0x00, 0xA4, 0x04, 0x00, 0x01, 0x01});
     ASSERT_FALSE(response.ok());
