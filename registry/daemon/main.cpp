@@ -78,6 +78,7 @@ struct ServeOptions {
     int statusInterval = 60;
     std::size_t maxBody = 1024 * 1024;
     int threads = 8;
+    LeaseQuota leaseQuota;
     bool quiet = false;
 };
 
@@ -123,6 +124,7 @@ int serve(const std::string& db, const ServeOptions& o) {
     config.statusListInterval = std::chrono::seconds(o.statusInterval);
     config.maxBodyBytes = o.maxBody;
     config.threads = o.threads;
+    config.leaseQuota = o.leaseQuota;
     config.accessLog = !o.quiet;
 
     auto store = open(db);
@@ -186,6 +188,14 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--threads", serveOptions.threads, "worker threads")
         ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    app.add_option("--lease-quota-station", serveOptions.leaseQuota.perStation,
+                   "leased serials one station may hold unused")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}))
+        ->capture_default_str();
+    app.add_option("--lease-quota-region", serveOptions.leaseQuota.perRegion,
+                   "leased serials all the stations of one region may hold unused")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}))
         ->capture_default_str();
     app.add_flag("--quiet", serveOptions.quiet, "no access log");
 

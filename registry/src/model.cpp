@@ -165,6 +165,8 @@ std::string_view toString(StoreErrorCode code) {
         return "idempotency_conflict";
     case StoreErrorCode::Exhausted:
         return "exhausted";
+    case StoreErrorCode::LeaseQuota:
+        return "lease_quota";
     case StoreErrorCode::Unavailable:
         return "unavailable";
     case StoreErrorCode::Internal:

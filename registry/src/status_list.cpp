@@ -637,6 +637,31 @@ std::string_view toString(StatusListErrorCode code) {
 // ---------------------------------------------------------------------------------------------
 // Builder
 
+std::vector<std::pair<int, std::uint64_t>>
+fitCoverage(std::vector<std::pair<int, std::uint64_t>> issuedUpTo, std::uint64_t budget) {
+    // Region r covers min(upTo, ceiling) + 1 positions; find the highest ceiling that fits.
+    const auto covered = [&](std::uint64_t ceiling) {
+        std::uint64_t total = 0;
+        for (const auto& [region, upTo] : issuedUpTo)
+            total += std::min(upTo, ceiling) + 1;
+        return total;
+    };
+    std::uint64_t highest = 0;
+    for (const auto& [region, upTo] : issuedUpTo)
+        highest = std::max(highest, upTo);
+    if (covered(highest) <= budget)
+        return issuedUpTo;
+    std::uint64_t low = 0; // fits, unless the regions alone outnumber the budget
+    std::uint64_t high = highest;
+    while (high - low > 1) {
+        const std::uint64_t middle = low + (high - low) / 2;
+        (covered(middle) <= budget ? low : high) = middle;
+    }
+    for (auto& [region, upTo] : issuedUpTo)
+        upTo = std::min(upTo, low);
+    return issuedUpTo;
+}
+
 Result<StatusListBuilder, StatusListError>
 StatusListBuilder::create(std::uint64_t version, Seconds issuedAt,
                           std::vector<std::pair<int, std::uint64_t>> issuedUpTo) {

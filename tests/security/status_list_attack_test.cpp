@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <httplib.h>
+#include <sqlite3.h>
 #include <thread>
 
 namespace unioncard {
@@ -114,20 +115,42 @@ protected:
                                             today + days(1826), kUid, "st-23-01"}));
     }
 
-    void startRegistry(registry::StatusSigner signer, seconds interval) {
+    void startRegistry(registry::StatusSigner signer, seconds interval,
+                       registry::LeaseQuota quota = {}) {
         registry::ServiceConfig config;
         config.statusSigner = std::move(signer);
         config.statusListInterval = interval;
+        config.leaseQuota = quota;
         config.accessLog = false;
         config.threads = 2;
         service = std::make_unique<Running>(take(registry::openStore(dbUrl)), std::move(config));
     }
 
-    registry::RegistryClient client() const {
+    registry::RegistryClient client(const std::string& bearer = {}) const {
         registry::ClientConfig config;
         config.baseUrl = "http://127.0.0.1:" + std::to_string(service->port);
-        config.bearerToken = token;
+        config.bearerToken = bearer.empty() ? token : bearer;
         return take(registry::RegistryClient::create(config));
+    }
+
+    // A station of region 23 registered with the registry; returns its token.
+    std::string addStation(const std::string& id) {
+        const auto stationToken = registry::newToken();
+        EXPECT_FALSE(take(registry::openStore(dbUrl))
+                         ->putDevice({id, registry::Role::Station, 23, now() + days(1), false},
+                                     registry::tokenDigest(stationToken)));
+        return stationToken;
+    }
+
+    // SQL on the registry's file, for what no API lets anyone do (the attacker's result).
+    void sql(const std::string& statement) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir / "registry.db").c_str(), &db), SQLITE_OK);
+        char* error = nullptr;
+        const int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error);
+        EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+        sqlite3_free(error);
+        sqlite3_close(db);
     }
 
     verifier::VerifierStore desk() {
@@ -280,6 +303,71 @@ TEST_F(StatusListAttack, AStationKeyMisusedForAnUnreportedCardIsNeverValidOnline
     const auto genuine =
         verifier::verifyRecordBytes(signedRecord(cards[0]), verifier::Source::Chip, kUid, context);
     EXPECT_EQ(genuine.code, verifier::VerdictCode::Valid) << genuine.reason;
+}
+
+// A station credential (a stolen kiosk, or a faulty one) leases block after block. Before the
+// fix nothing stopped it, and leasing past what a status list covers let one card stop
+// publication for everyone (next test). Now its unused serials, and its region's, are capped.
+TEST_F(StatusListAttack, AStationLeasingBlockAfterBlockIsStoppedByItsQuota) {
+    startRegistry(keys.statusSigner(days(30)), seconds(0), {1000, 1500});
+    auto kiosk = client(addStation("st-23-01"));
+    // The fixture's lease left st-23-01 one unused serial.
+    ASSERT_TRUE(kiosk.lease(23, 999).ok());
+    auto refused = kiosk.lease(23, 1);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().httpStatus, 409);
+    EXPECT_EQ(refused.error().serverCode, "lease_quota");
+    EXPECT_NE(refused.error().message.find("quota of 1000"), std::string::npos)
+        << refused.error().message;
+    // A second credential of the same region gets the region's remainder, no more.
+    auto other = client(addStation("st-23-02"));
+    ASSERT_TRUE(other.lease(23, 500).ok());
+    auto region = other.lease(23, 1);
+    ASSERT_FALSE(region.ok());
+    EXPECT_EQ(region.error().serverCode, "lease_quota");
+    EXPECT_NE(region.error().message.find("region's quota of 1500"), std::string::npos)
+        << region.error().message;
+}
+
+// However a region's numbers got far past the rest (leases granted before the quotas, a
+// quota set too high, a database edited by hand), a card there is one card: before the fix a
+// single event at such a serial made every build fail (more positions than a verifier holds),
+// and every desk lost its status list. Now the region is cut, the list goes out, the revoked
+// card below the cut reads revoked and the one above reads "cannot confirm", never valid.
+TEST_F(StatusListAttack, OneCardFarPastItsRegionCannotStopPublication) {
+    constexpr std::uint64_t kFar = 150'000'000;
+    sql("INSERT INTO leases (id, region, first_serial, count, station, granted_at) VALUES "
+        "('far', 23, " +
+        std::to_string(kFar) + ", 1, 'st-23-01', 0); UPDATE serial_counters SET next_serial = " +
+        std::to_string(kFar + 1) + " WHERE region = 23");
+    const auto far = take(card::CardNumber::compose(23, kFar));
+    {
+        auto store = take(registry::openStore(dbUrl));
+        record(*store, far, EventKind::Produced);
+        record(*store, far, EventKind::HandedOver);
+        record(*store, far, EventKind::Revoked);
+        record(*store, cards[1], EventKind::Revoked);
+    }
+    startRegistry(keys.statusSigner(days(30)), seconds(0));
+    auto store = desk();
+    auto registryClient = client();
+    const auto report = verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30);
+    ASSERT_TRUE(report.statusVersion) << (report.problems.empty() ? "" : report.problems.front());
+
+    EXPECT_EQ(verifyOffline(store, cards[0]).code, verifier::VerdictCode::Valid);
+    EXPECT_EQ(verifyOffline(store, cards[1]).code, verifier::VerdictCode::Revoked);
+    const auto v = verifyOffline(store, far);
+    EXPECT_EQ(v.code, verifier::VerdictCode::CannotConfirmOffline) << v.reason;
+
+    httplib::Client http("127.0.0.1", service->port);
+    auto health = http.Get("/v1/health");
+    ASSERT_TRUE(health);
+    const auto body = nlohmann::json::parse(health->body);
+    EXPECT_EQ(body["status"], "degraded");
+    const std::string warning = body.value("status_list_warning", "");
+    EXPECT_NE(warning.find("region(s) 23 (cards up to serial 150000000"), std::string::npos)
+        << health->body;
+    EXPECT_NE(warning.find("1 not-valid card(s) above the cut"), std::string::npos) << warning;
 }
 
 } // namespace

@@ -23,7 +23,8 @@ public:
     Result<std::vector<RecordedEvent>, StoreError> eventsAfter(std::uint64_t, int) override {
         return refused<std::vector<RecordedEvent>>();
     }
-    Result<Lease, StoreError> leaseSerials(int, std::uint32_t, std::string_view) override {
+    Result<Lease, StoreError> leaseSerials(int, std::uint32_t, std::string_view,
+                                           const LeaseQuota&) override {
         return refused<Lease>();
     }
     Result<Lookup, StoreError> lookup(std::string_view, bool) override { return refused<Lookup>(); }

@@ -47,6 +47,7 @@ int httpStatus(StoreErrorCode code) {
     case StoreErrorCode::IdempotencyConflict:
         return 409;
     case StoreErrorCode::Exhausted:
+    case StoreErrorCode::LeaseQuota:
         return 409;
     case StoreErrorCode::Unavailable:
         return 503;
@@ -256,6 +257,10 @@ struct Service::Impl {
                     health["status"] = "degraded";
                     health["status_list_error"] = *why;
                 }
+                if (auto cut = publisher->warning()) {
+                    health["status"] = "degraded";
+                    health["status_list_warning"] = *cut;
+                }
             }
             reply(res, 200, health);
         });
@@ -359,7 +364,8 @@ struct Service::Impl {
                               fmt::format("station '{}' issues cards for region {:02}, not {:02}",
                                           device->id, *device->region, request->region));
             }
-            auto lease = store->leaseSerials(request->region, request->count, device->id);
+            auto lease =
+                store->leaseSerials(request->region, request->count, device->id, config.leaseQuota);
             if (!lease)
                 return refuse(res, lease.error());
             reply(res, 201, toJson(lease.value()));

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 
 namespace unioncard::registry {
@@ -79,6 +80,11 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     return published;
 }
 
+std::optional<std::string> StatusPublisher::warning() {
+    std::lock_guard lock(m_mutex);
+    return m_warning;
+}
+
 std::optional<std::string> StatusPublisher::failure() {
     std::lock_guard lock(m_mutex);
     if (!m_failure)
@@ -91,9 +97,25 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at
     // so the list labelled with a version is exactly the registry at that version.
     std::optional<StatusListBuilder> builder;
     std::optional<StatusListError> refused;
+    // A region whose top is past what a verifier holds is cut (fitCoverage): the list still
+    // goes out, and the not-valid cards above the cut read "newer than the list" offline.
+    std::vector<std::pair<int, std::uint64_t>> cut; // (region, highest serial before the cut)
+    std::array<std::uint64_t, kStatusMaxRegion + 1> ceiling{};
+    std::uint64_t above = 0;
     auto snapshot = m_store.statusSnapshot(
         [&](std::uint64_t sequence, const std::vector<std::pair<int, std::uint64_t>>& highest) {
-            auto created = StatusListBuilder::create(sequence, at, highest);
+            auto fitted = fitCoverage(highest);
+            cut.clear();
+            ceiling.fill(kStatusMaxSerial);
+            above = 0;
+            for (std::size_t i = 0; i < highest.size(); ++i) {
+                if (fitted[i].second == highest[i].second)
+                    continue;
+                cut.push_back(highest[i]);
+                if (highest[i].first >= 0 && highest[i].first <= kStatusMaxRegion)
+                    ceiling[static_cast<std::size_t>(highest[i].first)] = fitted[i].second;
+            }
+            auto created = StatusListBuilder::create(sequence, at, std::move(fitted));
             if (!created) {
                 refused = created.error();
                 return false;
@@ -103,6 +125,11 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at
             return true;
         },
         [&](const CardValidity& card) {
+            if (card.region >= 0 && card.region <= kStatusMaxRegion &&
+                card.serial > ceiling[static_cast<std::size_t>(card.region)]) {
+                ++above;
+                return;
+            }
             if (!refused)
                 refused = builder->add({card.region, card.serial, card.validity});
         });
@@ -111,6 +138,22 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at
     if (refused)
         return fail(internal(*refused));
     const std::uint64_t version = snapshot.value();
+    if (!cut.empty()) {
+        std::string regions;
+        for (const auto& [region, top] : cut) {
+            regions += fmt::format("{}{:02} (cards up to serial {}, listed up to {})",
+                                   regions.empty() ? "" : ", ", region, top,
+                                   ceiling[static_cast<std::size_t>(region)]);
+        }
+        m_warning = fmt::format("the status list of event {} covers more card numbers than a "
+                                "verifier holds, so region(s) {} are cut; {} not-valid card(s) "
+                                "above the cut read 'newer than the list' offline: look for "
+                                "serials leased or issued far beyond the rest",
+                                version, regions, above);
+        std::fprintf(stderr, "status list: %s\n", m_warning->c_str());
+    } else {
+        m_warning.reset();
+    }
     auto bytes = builder->finish(m_signer.key, m_signer.certificate);
     if (!bytes)
         return fail(internal(bytes.error()));
@@ -173,6 +216,14 @@ StatusPublisher::deltaSince(std::uint64_t since) {
     auto target = listAt(to.version, at);
     if (!target)
         return fail(target.error());
+    // A region cut lower than before (fitCoverage) is beyond what a delta says: the desk
+    // takes the whole list instead.
+    for (int region = kStatusMinRegion; region <= kStatusMaxRegion; ++region) {
+        const auto held = from.value()->issuedUpTo(region);
+        const auto next = target.value()->issuedUpTo(region);
+        if (held && (!next || *next < *held))
+            return std::optional<Published>();
+    }
     auto delta = encodeDelta(*from.value(), *target.value(), m_signer.key, m_signer.certificate);
     if (!delta)
         return fail(internal(delta.error()));

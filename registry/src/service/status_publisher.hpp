@@ -32,6 +32,8 @@ public:
     /// Why the newest build failed, while it has not succeeded since: then latest() and
     /// deltaSince() refuse (Unavailable) rather than call an older list current.
     std::optional<std::string> failure();
+    /// What the newest build had to leave out (a region cut to fit a verifier), if anything.
+    std::optional<std::string> warning();
 
 private:
     /// Builds, signs and saves the list of the registry as it is now; its version is the
@@ -51,6 +53,7 @@ private:
         StoreError error;
     };
     std::optional<Failure> m_failure;
+    std::optional<std::string> m_warning;
     std::map<std::uint64_t, std::shared_ptr<const StatusList>> m_lists; ///< a few recent
     std::map<std::uint64_t, Published> m_deltas; ///< by base version, to m_latest
 };

@@ -501,7 +501,8 @@ public:
     }
 
     Result<Lease, StoreError> leaseSerials(int region, std::uint32_t count,
-                                           std::string_view station) override {
+                                           std::string_view station,
+                                           const LeaseQuota& quota) override {
         const auto& scheme = card::NumberScheme::standard();
         if (region < scheme.regionMin || region > scheme.regionMax)
             return fail(invalid(fmt::format("region {} is not in use", region)));
@@ -534,6 +535,22 @@ public:
                     StoreErrorCode::Exhausted,
                     fmt::format("region {} has {} serial numbers left and {} were asked for",
                                 region, std::max<std::int64_t>(0, max - first + 1), count)});
+            // Quotas, counted under the region counter's lock, so that two leases at once
+            // cannot both fit in what is left.
+            UC_TRY(stationUnused, unusedLeased("station = $1", std::string(station)));
+            if (*stationUnused + count > quota.perStation)
+                return fail(StoreError{
+                    StoreErrorCode::LeaseQuota,
+                    fmt::format("station '{}' holds {} leased serials with no card yet; with {} "
+                                "more it would pass its quota of {}: use the numbers it has",
+                                station, *stationUnused, count, quota.perStation)});
+            UC_TRY(regionUnused, unusedLeased("region = $1", std::int64_t{region}));
+            if (*regionUnused + count > quota.perRegion)
+                return fail(StoreError{
+                    StoreErrorCode::LeaseQuota,
+                    fmt::format("the stations of region {:02} hold {} leased serials with no card "
+                                "yet; with {} more they would pass the region's quota of {}",
+                                region, *regionUnused, count, quota.perRegion)});
             UC_TRY(saved, m_db->exec("INSERT INTO leases (id, region, first_serial, count, "
                                      "station, granted_at) VALUES ($1, $2, $3, $4, $5, $6)",
                                      {*id, std::int64_t{region}, first, std::int64_t{count},
@@ -758,6 +775,19 @@ public:
                                        const std::function<bool(SeedCard&)>& nextCard) override;
 
     // Each region's highest card serial (the status list's region table).
+    // Leased serials that no card has taken yet, over the leases `where` selects ($1).
+    Result<std::uint64_t, DbError> unusedLeased(const char* where, Value key) {
+        auto rows = m_db->query(
+            fmt::format("SELECT CAST(COALESCE(SUM(l.count - (SELECT COUNT(*) FROM cards c WHERE "
+                        "c.region = l.region AND c.serial >= l.first_serial AND c.serial < "
+                        "l.first_serial + l.count)), 0) AS BIGINT) FROM leases l WHERE l.{}",
+                        where),
+            {std::move(key)});
+        if (!rows)
+            return fail(rows.error());
+        return static_cast<std::uint64_t>(rows->empty() ? 0 : rows->front().integer(0));
+    }
+
     Result<std::vector<std::pair<int, std::uint64_t>>, DbError> readTops() {
         auto rows = m_db->query("SELECT region, MAX(serial) FROM cards GROUP BY region "
                                 "ORDER BY region");

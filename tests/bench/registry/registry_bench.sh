@@ -41,7 +41,8 @@ verifier=$("$registryd" device add --db "$db" --id vf-01 --role verifier)
 
 start_registry "$registryd" --db "$db" --tls-cert tls.pem --tls-key tls.key \
     --status-key status/status-key.pem --status-cert status/status-cert.pem \
-    --root-cert root/root-cert.pem --status-interval 1 --quiet --threads 8
+    --root-cert root/root-cert.pem --status-interval 1 --quiet --threads 8 \
+    --lease-quota-station 200000 --lease-quota-region 200000 # the load run leases 2 x 100,000
 daemon_pid=$registry_pid
 base=https://127.0.0.1:$port
 curl() { command curl -s --cacert tls-ca.pem "$@"; }

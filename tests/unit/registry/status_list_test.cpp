@@ -401,6 +401,23 @@ TEST(StatusList, CoversAtMostTheCap) {
 // ---------------------------------------------------------------------------------------------
 // Refusals
 
+TEST(StatusList, FitCoverageCutsOnlyTheOutsizedRegions) {
+    using Table = std::vector<std::pair<int, std::uint64_t>>;
+    const Table fits{{1, 10}, {23, 500}, {77, 40}};
+    EXPECT_EQ(fitCoverage(fits, 553), fits); // 11 + 501 + 41 positions: exactly the budget
+    // One region far past the rest: it alone is cut, to what the budget leaves.
+    EXPECT_EQ(fitCoverage(fits, 300), (Table{{1, 10}, {23, 247}, {77, 40}}));
+    // Two outsized regions share one ceiling.
+    EXPECT_EQ(fitCoverage({{1, 10}, {23, 500}, {77, 900}}, 300),
+              (Table{{1, 10}, {23, 143}, {77, 143}}));
+    EXPECT_EQ(fitCoverage({}, 10), Table{});
+    // At the real cap: a card at serial 999,999,999 leaves every other region whole.
+    const auto real = fitCoverage({{5, 3'100'000}, {23, 999'999'999}});
+    EXPECT_EQ(real.front(), (std::pair<int, std::uint64_t>{5, 3'100'000}));
+    EXPECT_EQ(3'100'001 + real.back().second + 1, kMaxCoveredPositions);
+    EXPECT_TRUE(StatusListBuilder::create(1, kIssued, real).ok());
+}
+
 TEST(StatusListRefuses, AnyFlippedByte) {
     const Bytes good = encode(smallContent());
     for (std::size_t i = 0; i < good.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <unioncard/card/card_number.hpp>
 #include <unioncard/registry/store.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -125,10 +126,13 @@ protected:
     }
     std::unique_ptr<Store> open() { return open(m_url); }
 
-    // Cards must come from leased serials: the tests' cards use serials below 10,000.
+    // Cards must come from leased serials: the tests' cards use serials below 10,000. One
+    // station per region, as in an office (a station's quota is smaller than 89 such blocks).
     static void leaseForCards(Store& store) {
-        for (int region = 1; region <= 89; ++region)
-            ASSERT_TRUE(store.leaseSerials(region, 10000, "st-test").ok());
+        for (int region = 1; region <= 89; ++region) {
+            auto lease = store.leaseSerials(region, 10000, fmt::format("st-test-{:02}", region));
+            ASSERT_TRUE(lease.ok()) << lease.error().message;
+        }
     }
 
     // A second, raw connection to a database, for what the Store does not expose.
@@ -655,6 +659,41 @@ TEST_F(StoreTest, LeasesFollowEachOtherAndRunOut) {
     ASSERT_TRUE(last.ok()) << last.error().message;
     EXPECT_EQ(last->firstSerial, 999'999'990u);
     EXPECT_EQ(store->leaseSerials(23, 1, "st-1").error().code, StoreErrorCode::Exhausted);
+}
+
+// A stolen or faulty station credential leasing block after block would push the region's
+// numbers far past its cards (and, unchecked, past what a status list can cover).
+TEST_F(StoreTest, LeaseQuotasCountTheSerialsWithNoCardYet) {
+    auto store = open();
+    seedMembers(*store, {member("m-1")});
+    const LeaseQuota quota{100, 150};
+    auto a = store->leaseSerials(23, 100, "st-a", quota);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    auto over = store->leaseSerials(23, 1, "st-a", quota);
+    ASSERT_FALSE(over.ok());
+    EXPECT_EQ(over.error().code, StoreErrorCode::LeaseQuota);
+    EXPECT_NE(over.error().message.find("station 'st-a' holds 100 leased serials"),
+              std::string::npos)
+        << over.error().message;
+    // Another station of the region has the region's quota left, not its own.
+    ASSERT_TRUE(store->leaseSerials(23, 50, "st-b", quota).ok());
+    auto region = store->leaseSerials(23, 1, "st-b", quota);
+    ASSERT_FALSE(region.ok());
+    EXPECT_EQ(region.error().code, StoreErrorCode::LeaseQuota);
+    EXPECT_NE(region.error().message.find("region 23 hold 150"), std::string::npos)
+        << region.error().message;
+    // Other regions are counted apart.
+    EXPECT_TRUE(store->leaseSerials(77, 100, "st-c", quota).ok());
+    // A card made with a leased serial uses it: room for one more.
+    auto produced = store->recordEvent(
+        event("key-quota-1", EventKind::Produced, numberOf(23, a->firstSerial), "m-1"), "st-a");
+    ASSERT_TRUE(produced.ok()) << produced.error().message;
+    EXPECT_TRUE(store->leaseSerials(23, 1, "st-a", quota).ok());
+    EXPECT_EQ(store->leaseSerials(23, 1, "st-a", quota).error().code, StoreErrorCode::LeaseQuota);
+    // A refused lease took nothing: the next one follows the last granted.
+    auto c = store->leaseSerials(77, 1, "st-d", quota);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->firstSerial, 101u);
 }
 
 TEST_F(StoreTest, ConcurrentLeasesFromTwoConnectionsNeverOverlap) {

@@ -131,6 +131,7 @@ enum class StoreErrorCode {
     Conflict, ///< an impossible transition, or the state forbids it (application fulfilled)
     IdempotencyConflict, ///< an idempotency key reused for a different event
     Exhausted,           ///< no serials left in the region
+    LeaseQuota,          ///< a lease would leave more serials unused than the quota allows
     Unavailable,         ///< the database is down, locked beyond the timeout, or full
     Internal,            ///< a bug or a damaged database
 };
@@ -140,6 +141,14 @@ struct StoreError {
     std::string message; ///< in words, safe to show the caller
 };
 std::string_view toString(StoreErrorCode code);
+
+/// How many leased serials may wait unused (leased, no card made with them yet) at one time.
+/// A station needs only what its queue will take; the caps keep a stolen or faulty station
+/// credential from pushing a region's numbers far past its cards.
+struct LeaseQuota {
+    std::uint64_t perStation = 20'000; ///< across all of one station's leases
+    std::uint64_t perRegion = 100'000; ///< across every station of one region
+};
 
 /// A block of serials leased to a station: [firstSerial, firstSerial + count).
 struct Lease {

@@ -49,6 +49,7 @@ struct ServiceConfig {
     std::optional<std::filesystem::path> trustList;
     /// Worker threads (each with its own store connection where the store needs one).
     int threads = 8;
+    LeaseQuota leaseQuota; ///< unused leased serials a station, and a region, may hold
     bool accessLog = true; ///< one line per request on stderr; card numbers masked, no tokens
 };
 

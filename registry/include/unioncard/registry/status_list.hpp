@@ -125,6 +125,15 @@ private:
     std::uint64_t m_nextSuspendedIndex = 0;
 };
 
+/// Fits a table of regions' highest serials (as issuedUpTo) into `budget` positions. When the
+/// regions together cover more, every region is cut at one common ceiling, the highest that
+/// fits: regions below it keep their whole range and only the outsized ones lose their top,
+/// whose cards a verifier then reads as newer than the list (never as valid). A table that fits
+/// comes back unchanged. So one card with an absurd serial can never stop publication.
+std::vector<std::pair<int, std::uint64_t>>
+fitCoverage(std::vector<std::pair<int, std::uint64_t>> issuedUpTo,
+            std::uint64_t budget = kMaxCoveredPositions);
+
 /// Encodes and signs a snapshot of `content` (a StatusListBuilder fed with its entries).
 Result<Bytes, StatusListError> encodeSnapshot(const StatusListContent& content,
                                               const card::PrivateKey& signer,

@@ -81,9 +81,11 @@ public:
                                                                        int limit) = 0;
 
     // Leases: the next `count` serials of the region, never overlapping another lease, even with
-    // several service processes on one database.
+    // several service processes on one database. Refused (LeaseQuota) when the station's or the
+    // region's unused leased serials would then pass `quota`.
     virtual Result<Lease, StoreError> leaseSerials(int region, std::uint32_t count,
-                                                   std::string_view station) = 0;
+                                                   std::string_view station,
+                                                   const LeaseQuota& quota = {}) = 0;
 
     // Lookup by card number (16 digits, already validated by the caller).
     virtual Result<Lookup, StoreError> lookup(std::string_view cardNumber,
