@@ -50,10 +50,10 @@ struct Keys {
     card::Bytes trustList =
         take(card::TrustList::build(rootKey, root, {station.certificate}, 1, now()));
 
-    registry::StatusSigner statusSigner(seconds signerLife) const {
+    registry::StatusSigner statusSigner(seconds signerLife, days age = days(1)) const {
         auto key = take(card::PrivateKey::generate());
         auto cert = take(card::issueStatusSignerCertificate(
-            rootKey, root, key.publicKey(), "status-1", {now() - days(1), now() + signerLife}));
+            rootKey, root, key.publicKey(), "status-1", {now() - age, now() + signerLife}));
         return {std::move(key), std::move(cert), root};
     }
 };
@@ -368,6 +368,55 @@ TEST_F(StatusListAttack, OneCardFarPastItsRegionCannotStopPublication) {
     EXPECT_NE(warning.find("region(s) 23 (cards up to serial 150000000"), std::string::npos)
         << health->body;
     EXPECT_NE(warning.find("1 not-valid card(s) above the cut"), std::string::npos) << warning;
+}
+
+// Someone at a desk sets its clock back three days and hands it a status list from before a
+// revocation (genuine, kept from then). Before the fix the desk could not check the list it
+// held at the false date ("from the future"), so it skipped the rollback check, took the old
+// list, and the revoked card read valid; nothing remembered the real time. Now the versions
+// stored are compared, and a clock behind a time the union already signed checks no card.
+TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesACardValid) {
+    const auto real = now();
+    const auto setBack = real - days(3) + hours(1);
+    // The list of three days ago: nothing revoked yet.
+    const auto oldSigner = keys.statusSigner(days(30), days(10));
+    registry::StatusListContent before;
+    before.version = 1;
+    before.issuedAt = real - days(3);
+    before.issuedUpTo = {{23, cards[1].serial()}};
+    const auto oldList =
+        take(registry::encodeSnapshot(before, oldSigner.key, oldSigner.certificate));
+
+    record(*take(registry::openStore(dbUrl)), cards[1], EventKind::Revoked);
+    startRegistry(keys.statusSigner(days(30)), seconds(0));
+    auto store = desk();
+    {
+        auto registryClient = client();
+        ASSERT_TRUE(
+            verifier::sync(store, registryClient, keys.root.fingerprint(), real, 30).statusVersion);
+    }
+    const auto today = floor<days>(real);
+    const auto chip =
+        take(card::signRecord(keys.station, {cards[1], memberId, 23, 100245, 1, today - days(30),
+                                             today + days(1796), kUid, "st-23-01"}));
+    const auto verifyAt = [&](card::Seconds at) {
+        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), at);
+        verifier::Context context;
+        verifier::useLists(context, lists);
+        context.now = at;
+        return verifier::verifyRecordBytes(chip, verifier::Source::Chip, kUid, context);
+    };
+    EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
+
+    // The clock goes back; the old list is offered (`unioncard-verifier import-lists --status-list`).
+    const auto taken = verifier::acceptStatusList(store, oldList, keys.root.fingerprint(), setBack);
+    ASSERT_FALSE(taken.ok()) << "the desk took list " << taken.value();
+    EXPECT_NE(taken.error().find("older than the"), std::string::npos) << taken.error();
+    const auto v = verifyAt(setBack);
+    EXPECT_EQ(v.code, verifier::VerdictCode::CannotConfirmOffline) << v.reason;
+    EXPECT_NE(v.reason.find("the clock was set back"), std::string::npos) << v.reason;
+    // Set right again, the desk answers as before.
+    EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 }
 
 } // namespace

@@ -398,6 +398,20 @@ int statusCommand(const Globals& g) {
     } else {
         text += "  status list  none: offline answers are 'cannot confirm'\n";
     }
+    // A clock behind a time the union has already signed was set back: nothing is checked.
+    const bool clockBehind =
+        lists.clockHighWater && now + registry::kStatusClockSkew < *lists.clockHighWater;
+    if (lists.clockHighWater) {
+        out["clock_high_water"] = registry::api::formatTime(*lists.clockHighWater);
+        out["clock_set_back"] = clockBehind;
+        if (clockBehind) {
+            text += fmt::format("  clock        SET BACK: it reads {}, before {} (a list's "
+                                "signing); set the date and time right, no card is checked "
+                                "until then\n",
+                                registry::api::formatTime(now),
+                                registry::api::formatTime(*lists.clockHighWater));
+        }
+    }
     if (auto outbox = d->store.outbox().status()) {
         out["outbox_waiting"] = outbox->waiting;
         text += fmt::format("  outbox       {} waiting\n", outbox->waiting);
@@ -415,7 +429,8 @@ int statusCommand(const Globals& g) {
         std::cout << text;
     }
     // Ready means able to answer offline: both lists held, the status list fresh enough.
-    const bool ready = lists.problems.empty() && lists.trust && lists.status && !stale();
+    const bool ready =
+        lists.problems.empty() && lists.trust && lists.status && !stale() && !clockBehind;
     return ready ? kValid : kNotValid;
 }
 

@@ -19,6 +19,42 @@ constexpr std::size_t kMaxDeltas = 50;
 
 // When the registry first said it cannot publish a current status list (empty: it can).
 constexpr std::string_view kStaleSetting = "status_stale_at";
+constexpr std::string_view kClockSetting = "clock_high_water";
+
+std::optional<card::Seconds> clockHighWater(VerifierStore& store) {
+    if (auto held = store.setting(kClockSetting))
+        return registry::api::parseTime(*held);
+    return std::nullopt;
+}
+
+// The latest issue time of a list this desk has taken. The union signed it, so the real time is
+// at least this, whatever the device's clock says later (set back by hand, a dead RTC battery).
+// Never past this device's clock when the list is taken (plus the skew allowed), so a list
+// signed on a machine whose clock ran ahead cannot lock the desk out.
+void raiseClockHighWater(VerifierStore& store, card::Seconds signedAt, card::Seconds now) {
+    const auto at = std::min(signedAt, now + registry::kStatusClockSkew);
+    const auto held = clockHighWater(store);
+    if (!held || *held < at)
+        (void)store.setSetting(kClockSetting, registry::api::formatTime(at));
+}
+
+// The version of the status list held, from what is stored rather than from loading it, so
+// that a held list this device cannot check now (its clock set back before the list's issue)
+// still stops an older one from taking its place.
+Result<std::optional<std::uint64_t>, std::string> heldStatusVersion(VerifierStore& store) {
+    auto snapshot = store.statusSnapshot();
+    if (!snapshot)
+        return fail(snapshot.error().message);
+    if (!*snapshot)
+        return std::optional<std::uint64_t>();
+    std::uint64_t version = (*snapshot)->version;
+    auto deltas = store.statusDeltas();
+    if (!deltas)
+        return fail(deltas.error().message);
+    for (const StoredList& d : *deltas)
+        version = std::max(version, d.version);
+    return std::optional<std::uint64_t>(version);
+}
 
 std::string newNonce() {
     static constexpr char kAlphabet[] =
@@ -69,6 +105,7 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
     if (!lists.trust) {
         return lists; // the status list is checked against the trust list's root
     }
+    lists.clockHighWater = clockHighWater(store);
     auto snapshot = store.statusSnapshot();
     if (!snapshot) {
         lists.problems.push_back(snapshot.error().message);
@@ -101,6 +138,8 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
         }
     }
     lists.status = std::move(status).value();
+    raiseClockHighWater(store, std::max(lists.status->issuedAt(), lists.trust->issuedAt()), now);
+    lists.clockHighWater = clockHighWater(store);
     if (auto confirmed = store.setting("status_confirmed_at")) {
         if (auto at = registry::api::parseTime(*confirmed)) {
             lists.statusConfirmedAt = *at;
@@ -119,6 +158,7 @@ void useLists(Context& context, const Lists& lists) {
     context.statusList = lists.status ? &*lists.status : nullptr;
     context.statusConfirmedAt = lists.statusConfirmedAt;
     context.statusStaleAt = lists.statusStaleAt;
+    context.clockHighWater = lists.clockHighWater;
 }
 
 Result<Admission, StoreError> admit(VerifierStore& store, const EventInfo& event,
@@ -200,6 +240,7 @@ Result<std::uint64_t, std::string> acceptTrustList(VerifierStore& store, const c
     if (auto e = store.saveTrustList({bytes, fetched->sequence(), now})) {
         return fail(e->message);
     }
+    raiseClockHighWater(store, fetched->issuedAt(), now);
     return fetched->sequence();
 }
 
@@ -215,13 +256,18 @@ Result<std::uint64_t, std::string> acceptStatusList(VerifierStore& store, const 
     if (!full) {
         return fail("the status list does not check: " + full.error().message);
     }
-    if (lists.status && full->version() < lists.status->version()) {
+    auto held = heldStatusVersion(store);
+    if (!held) {
+        return fail(held.error());
+    }
+    if (*held && full->version() < **held) {
         return fail(fmt::format("status list {} is older than the {} held: kept the one held",
-                                full->version(), lists.status->version()));
+                                full->version(), **held));
     }
     if (auto e = store.saveStatusSnapshot({bytes, full->version(), now})) {
         return fail(e->message);
     }
+    raiseClockHighWater(store, full->issuedAt(), now);
     return full->version();
 }
 
@@ -285,6 +331,7 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
             } else if (auto e = store.addStatusDelta({doc->bytes, next->version(), now})) {
                 report.problems.push_back(e->message);
             } else {
+                raiseClockHighWater(store, next->issuedAt(), now);
                 report.statusVersion = next->version();
                 report.statusWasDelta = true;
                 confirmed = true;

@@ -204,6 +204,18 @@ VerdictCode codeOf(RecordVerdict verdict) {
     return VerdictCode::NotUnionCard;
 }
 
+// Set when this device's clock is behind a time it has already seen signed: then nothing it
+// judges by date (a card's validity, a list's age) can be trusted.
+std::optional<std::string> clockSetBack(const Context& c) {
+    if (!c.clockHighWater || c.now + registry::kStatusClockSkew >= *c.clockHighWater) {
+        return std::nullopt;
+    }
+    return fmt::format("this device's clock reads {}, but it already holds a list the registry "
+                       "signed at {}: the clock was set back. Set the date and time right; no "
+                       "card is checked until then",
+                       timeOf(c.now), timeOf(*c.clockHighWater));
+}
+
 } // namespace
 
 Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
@@ -213,6 +225,9 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
                          "this device holds no trust list yet, so no issuer is known: sync "
                          "with the registry",
                          source);
+    }
+    if (auto wrong = clockSetBack(c)) {
+        return verdictOf(VerdictCode::CannotConfirmOffline, *wrong, source);
     }
     const auto today = c.asOf.value_or(std::chrono::floor<std::chrono::days>(c.now));
     const card::RecordVerification checked = card::verifyRecord(bytes, *c.trust, today, c.scheme);
@@ -291,6 +306,10 @@ Verdict verifyNumber(std::string_view typed, const Context& c) {
     }
     Verdict v = verdictOf(VerdictCode::CannotConfirmOffline, {}, Source::Number);
     v.number = number.value();
+    if (auto wrong = clockSetBack(c)) {
+        v.reason = *wrong;
+        return v;
+    }
     decideStatus(v, number.value(), c);
     if (v.code == VerdictCode::Valid) {
         // A typed number proves no card is at hand, and carries no dates.

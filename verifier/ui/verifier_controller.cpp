@@ -109,7 +109,10 @@ qint64 VerifierController::statusListAgeSeconds() const {
 
 bool VerifierController::statusListStale() const {
     const auto l = lists();
-    return !l->status || l->statusStaleAt || l->status->olderThan(m_maxStatusAge, m_now);
+    const bool clockBehind =
+        l->clockHighWater && m_now + registry::kStatusClockSkew < *l->clockHighWater;
+    return !l->status || l->statusStaleAt || clockBehind ||
+           l->status->olderThan(m_maxStatusAge, m_now);
 }
 
 QString VerifierController::verdictCode() const {

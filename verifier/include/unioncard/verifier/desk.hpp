@@ -26,6 +26,7 @@ struct Lists {
     bool brokenDelta = false;          ///< a stored delta did not apply: fetch the whole list
     std::optional<card::Seconds> statusConfirmedAt; ///< see Context::statusConfirmedAt
     std::optional<card::Seconds> statusStaleAt;     ///< see Context::statusStaleAt
+    std::optional<card::Seconds> clockHighWater;    ///< see Context::clockHighWater
 };
 
 /// Loads and checks the stored lists: the trust list against the pinned root fingerprint, the

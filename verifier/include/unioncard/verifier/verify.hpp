@@ -95,6 +95,11 @@ struct Context {
     /// current state: from then on the list held may miss revocations, so it never makes a
     /// "valid", however recent it is, until a sync takes a current list again.
     std::optional<card::Seconds> statusStaleAt;
+    /// The latest issue time of a list this desk has taken (signed, so the real time is at
+    /// least this). A clock more than registry::kStatusClockSkew behind it has been set back:
+    /// no card is checked (its dates and its list's age would be judged on a false day), the
+    /// answer is cannot_confirm_offline with the reason, until the clock is set right.
+    std::optional<card::Seconds> clockHighWater;
     /// Tried first when set; on any failure the status list answers.
     OnlineLookup online;
     card::NumberScheme scheme = card::NumberScheme::standard();
