@@ -5,6 +5,7 @@
 // from the test's clock, so the tests hold on any day.
 
 #include <unioncard/card/card_record.hpp>
+#include <unioncard/card/record_text.hpp>
 #include <unioncard/card/trust_list.hpp>
 #include <unioncard/registry/client.hpp>
 #include <unioncard/registry/seed.hpp>
@@ -408,7 +409,8 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     };
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 
-    // The clock goes back; the old list is offered (`unioncard-verifier import-lists --status-list`).
+    // The clock goes back; the old list is offered (`unioncard-verifier import-lists
+    // --status-list`).
     const auto taken = verifier::acceptStatusList(store, oldList, keys.root.fingerprint(), setBack);
     ASSERT_FALSE(taken.ok()) << "the desk took list " << taken.value();
     EXPECT_NE(taken.error().find("older than the"), std::string::npos) << taken.error();
@@ -417,6 +419,41 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     EXPECT_NE(v.reason.find("the clock was set back"), std::string::npos) << v.reason;
     // Set right again, the desk answers as before.
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
+}
+
+// Someone photographs a member's card, back side up, and shows the photo at a desk. The QR is
+// the chip's own signed record, so before the fix the desk answered a plain "valid", as for the
+// card itself. Now the answer says the chip was not checked (the screen shows it), and a desk
+// whose policy is chip-only does not take the QR at all.
+TEST_F(StatusListAttack, APhotoOfACardsBackIsNeverTakenForTheCard) {
+    startRegistry(keys.statusSigner(days(30)), seconds(0));
+    auto store = desk();
+    {
+        auto registryClient = client();
+        ASSERT_TRUE(verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30)
+                        .statusVersion);
+    }
+    const std::string photo = card::recordToText(signedRecord(cards[0]));
+    const auto scanWith = [&](bool qrWithoutChip) {
+        verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), now());
+        lists.qrWithoutChip = qrWithoutChip;
+        verifier::Context context;
+        verifier::useLists(context, lists);
+        context.now = now();
+        return verifier::verifyText(photo, context);
+    };
+    const auto event = scanWith(true);
+    EXPECT_EQ(event.code, verifier::VerdictCode::Valid) << event.reason;
+    EXPECT_TRUE(event.chipNotChecked);
+    EXPECT_NE(event.reason.find("the chip was not checked"), std::string::npos) << event.reason;
+    const auto strict = scanWith(false);
+    EXPECT_EQ(strict.code, verifier::VerdictCode::CannotConfirmOffline) << strict.reason;
+    EXPECT_NE(strict.reason.find("hold the card on the reader"), std::string::npos)
+        << strict.reason;
+    // The card itself, on a reader, is checked in full and not marked.
+    const auto chip = verifyOffline(store, cards[0]);
+    EXPECT_EQ(chip.code, verifier::VerdictCode::Valid) << chip.reason;
+    EXPECT_FALSE(chip.chipNotChecked);
 }
 
 } // namespace

@@ -187,6 +187,9 @@ int present(const Globals& g, Desk& d, const Verdict& v, double ms,
     if (v.source == Source::Chip) {
         out["apdus"] = v.apdus;
     }
+    if (v.chipNotChecked) {
+        out["chip_not_checked"] = true;
+    }
     if (ms >= 0) {
         out["milliseconds"] = ms;
     }
@@ -198,6 +201,9 @@ int present(const Globals& g, Desk& d, const Verdict& v, double ms,
         out["as_of"] = g.asOf;
         text = fmt::format("{} AS OF {}  {}\n  {}\n", v.valid() ? "VALID" : "NOT VALID", g.asOf,
                            toString(v.code), v.reason);
+    }
+    if (v.chipNotChecked) {
+        text += "  CHIP NOT CHECKED: compare the face and name with the person\n";
     }
     if (!v.maskedNumber().empty()) {
         text += fmt::format("  card {}\n", v.maskedNumber());
@@ -868,8 +874,10 @@ int main(int argc, char** argv) {
         });
     int status = kValid;
 
-    std::map<std::string, std::string> settings{
-        {"mode", "event"}, {"retention_days", "30"}, {"max_status_age_hours", "72"}};
+    std::map<std::string, std::string> settings{{"mode", "event"},
+                                                {"retention_days", "30"},
+                                                {"max_status_age_hours", "72"},
+                                                {"qr", "accept"}};
     std::string rootCert;
     auto* init = app.add_subcommand("init", "set up this desk");
     init->add_option("--desk", settings["desk"], "this desk's name, shown to other desks")
@@ -893,6 +901,10 @@ int main(int argc, char** argv) {
     init->add_option("--retention-days", settings["retention_days"],
                      "days names are kept after an event ends")
         ->check(CLI::Range(0, 3650))
+        ->capture_default_str();
+    init->add_option("--qr", settings["qr"],
+                     "a card's QR without its chip: accept (marked 'chip not checked') or refuse")
+        ->check(CLI::IsMember({"accept", "refuse"}))
         ->capture_default_str();
     init->add_option("--max-status-age", settings["max_status_age_hours"],
                      "hours a status list may be old and still answer offline")

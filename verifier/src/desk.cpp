@@ -106,6 +106,7 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
         return lists; // the status list is checked against the trust list's root
     }
     lists.clockHighWater = clockHighWater(store);
+    lists.qrWithoutChip = store.setting("qr").value_or("accept") != "refuse";
     auto snapshot = store.statusSnapshot();
     if (!snapshot) {
         lists.problems.push_back(snapshot.error().message);
@@ -159,6 +160,7 @@ void useLists(Context& context, const Lists& lists) {
     context.statusConfirmedAt = lists.statusConfirmedAt;
     context.statusStaleAt = lists.statusStaleAt;
     context.clockHighWater = lists.clockHighWater;
+    context.qrWithoutChip = lists.qrWithoutChip;
 }
 
 Result<Admission, StoreError> admit(VerifierStore& store, const EventInfo& event,

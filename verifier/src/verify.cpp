@@ -243,6 +243,16 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
     if (checked.verdict != RecordVerdict::Valid) {
         return v;
     }
+    if (source == Source::Qr && checked.record->chipUid) {
+        // The QR is the chip's record, so it proves the record, not the card.
+        if (!c.qrWithoutChip) {
+            v.code = VerdictCode::CannotConfirmOffline;
+            v.reason = "this desk checks a card's chip, not its QR (a photo of the card's back "
+                       "reads the same): hold the card on the reader";
+            return v;
+        }
+        v.chipNotChecked = true;
+    }
     if (chipUid) {
         // The record names the chip it was written to; a record on another chip is a copy.
         if (!checked.record->chipUid || *checked.record->chipUid != *chipUid) {
@@ -257,6 +267,10 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
         }
     }
     decideStatus(v, checked.record->number, c);
+    if (v.chipNotChecked) {
+        v.reason += " (QR only: the chip was not checked, so this may be a photo or a print of "
+                    "the card)";
+    }
     return v;
 }
 

@@ -129,6 +129,10 @@ bool VerifierController::verdictOnline() const {
     return m_verdict && m_verdict->statusCheck == StatusCheck::Online;
 }
 
+bool VerifierController::chipNotChecked() const {
+    return m_verdict && m_verdict->chipNotChecked;
+}
+
 QString VerifierController::maskedNumber() const {
     return m_verdict ? QString::fromStdString(m_verdict->maskedNumber()) : QString();
 }

@@ -59,6 +59,7 @@ class VerifierController : public QObject {
     Q_PROPERTY(QString verdictCode READ verdictCode NOTIFY verdictChanged)
     Q_PROPERTY(QString verdictSource READ verdictSource NOTIFY verdictChanged)
     Q_PROPERTY(bool verdictOnline READ verdictOnline NOTIFY verdictChanged)
+    Q_PROPERTY(bool chipNotChecked READ chipNotChecked NOTIFY verdictChanged)
     Q_PROPERTY(QString maskedNumber READ maskedNumber NOTIFY verdictChanged)
     Q_PROPERTY(QString formattedNumber READ formattedNumber NOTIFY verdictChanged)
     Q_PROPERTY(QDate expires READ expires NOTIFY verdictChanged)
@@ -93,6 +94,7 @@ public:
     QString verdictCode() const;
     QString verdictSource() const;
     bool verdictOnline() const;
+    bool chipNotChecked() const;
     QString maskedNumber() const;
     QString formattedNumber() const;
     QDate expires() const;

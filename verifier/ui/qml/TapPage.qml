@@ -40,6 +40,7 @@ Rectangle {
         case "valid":
             return controller.verdictSource === "number"
                     ? qsTr("The number is in good standing. The card itself was not seen: compare the name with an ID if in doubt.")
+                    : controller.chipNotChecked ? qsTr("QR only: the chip was not checked, so this may be a photo of the card. Compare the face and name with the person.")
                     : controller.verdictOnline ? qsTr("Checked with the registry just now.")
                                                : qsTr("Checked against the status list on this device.")
         case "duplicate":
@@ -57,6 +58,8 @@ Rectangle {
         case "cannot_confirm_offline":
             if (controller.verdictSource === "number")
                 return qsTr("No cancellation is listed for this number, but a typed number can be confirmed only online. Ask for the card.")
+            if (controller.verdictSource === "qr" && !controller.chipNotChecked)
+                return qsTr("This desk checks the card's chip, not its QR. Hold the card on the reader.")
             return qsTr("The card is genuine, but its status cannot be checked here. Check it online or ask staff.")
         }
         return ""

@@ -151,6 +151,14 @@
         <translation>The number is in good standing. The card itself was not seen: compare the name with an ID if in doubt.</translation>
     </message>
     <message>
+        <source>QR only: the chip was not checked, so this may be a photo of the card. Compare the face and name with the person.</source>
+        <translation>QR only: the chip was not checked, so this may be a photo of the card. Compare the face and name with the person.</translation>
+    </message>
+    <message>
+        <source>This desk checks the card&apos;s chip, not its QR. Hold the card on the reader.</source>
+        <translation>This desk checks the card&apos;s chip, not its QR. Hold the card on the reader.</translation>
+    </message>
+    <message>
         <source>Checked with the registry just now.</source>
         <translation>Checked with the registry just now.</translation>
     </message>

@@ -153,6 +153,14 @@
         <translation>Номер действителен. Сама карта не проверялась: при сомнении сверьте имя с документом.</translation>
     </message>
     <message>
+        <source>QR only: the chip was not checked, so this may be a photo of the card. Compare the face and name with the person.</source>
+        <translation>Только QR: чип не проверялся, это может быть фотография карты. Сверьте лицо и имя с человеком.</translation>
+    </message>
+    <message>
+        <source>This desk checks the card&apos;s chip, not its QR. Hold the card on the reader.</source>
+        <translation>Этот пункт проверяет чип карты, а не QR-код. Приложите карту к считывателю.</translation>
+    </message>
+    <message>
         <source>Checked with the registry just now.</source>
         <translation>Проверено в реестре только что.</translation>
     </message>

@@ -27,6 +27,7 @@ struct Lists {
     std::optional<card::Seconds> statusConfirmedAt; ///< see Context::statusConfirmedAt
     std::optional<card::Seconds> statusStaleAt;     ///< see Context::statusStaleAt
     std::optional<card::Seconds> clockHighWater;    ///< see Context::clockHighWater
+    bool qrWithoutChip = true; ///< the desk's setting "qr": accept (default) or refuse
 };
 
 /// Loads and checks the stored lists: the trust list against the pinned root fingerprint, the

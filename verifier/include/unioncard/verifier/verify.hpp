@@ -60,6 +60,10 @@ struct Verdict {
     std::optional<card::CardNumber> number; ///< when it could be read
     std::optional<card::CardRecord> record; ///< chip and QR, when the signature held
     std::size_t apdus = 0;                  ///< chip: exchanges with the reader and card
+    /// A chip card's record read from its QR: the signature and status hold, but no chip
+    /// answered with the card's key, so a photo or print of the card's back reads the same.
+    /// Screens show "chip not checked" beside the verdict.
+    bool chipNotChecked = false;
 
     bool valid() const { return code == VerdictCode::Valid; }
     /// "9643 •••• •••• 1234" style: what a merchant may see.
@@ -100,6 +104,10 @@ struct Context {
     /// no card is checked (its dates and its list's age would be judged on a false day), the
     /// answer is cannot_confirm_offline with the reason, until the clock is set right.
     std::optional<card::Seconds> clockHighWater;
+    /// The desk's policy for a chip card's record arriving by QR (the QR on the card's back is
+    /// the chip's record): true, judged and marked chipNotChecked; false, cannot_confirm_offline
+    /// with "hold the card on the reader".
+    bool qrWithoutChip = true;
     /// Tried first when set; on any failure the status list answers.
     OnlineLookup online;
     card::NumberScheme scheme = card::NumberScheme::standard();
