@@ -302,6 +302,13 @@ Result<Bytes, Fault> readUid(CardConnection& connection) {
     if (r.size() == 2) {
         return fail(Fault{FaultCode::ProtocolError, "GET DATA answered 90 00 with no UID"});
     }
+    // ISO/IEC 14443-3 §6.5.4: a UID is single (4 bytes), double (7) or triple (10) size.
+    const std::size_t length = r.size() - 2;
+    if (length != 4 && length != 7 && length != 10) {
+        return fail(
+            Fault{FaultCode::ProtocolError, "GET DATA answered a UID of " + std::to_string(length) +
+                                                " bytes; an ISO/IEC 14443 UID has 4, 7 or 10"});
+    }
     return Bytes(r.begin(), r.end() - 2);
 }
 

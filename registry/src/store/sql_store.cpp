@@ -310,6 +310,19 @@ public:
                                       std::int64_t{a.organisationCode},
                                       std::string(toString(a.category)),
                                       std::int64_t{a.consent ? 1 : 0}}));
+                if (*m == 0) {
+                    // A member the registry has: an application under another name is a
+                    // mistyped id or a name changed elsewhere; either way it must not pass
+                    // silently onto a card printed with the old name.
+                    UC_TRY(known, m_db->query("SELECT full_name FROM members WHERE id = $1",
+                                              {a.memberId}));
+                    if (!known->empty() && known->front().text(0) != a.fullName)
+                        return fail(invalid(fmt::format(
+                            "member {} is in the registry under another name than this "
+                            "application's: check the member id, or correct the member's name "
+                            "first",
+                            a.memberId)));
+                }
                 UC_TRY(o, m_db->exec("INSERT INTO organisations (code, region, name) VALUES ($1, "
                                      "$2, $3) ON CONFLICT (code) DO NOTHING",
                                      {std::int64_t{a.organisationCode}, std::int64_t{a.region},

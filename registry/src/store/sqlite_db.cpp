@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <fcntl.h>
 #include <map>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace unioncard::registry::sql {
 namespace {
@@ -264,6 +266,13 @@ SqliteDb::bulk(std::string_view table, const std::vector<std::string>& columns) 
 } // namespace
 
 Result<std::unique_ptr<Db>, DbError> openSqlite(const std::string& path, int busyTimeoutMs) {
+    // The file holds members' names: created 0600 whatever the umask. SQLite creates its -wal
+    // and -shm files with the database file's permissions.
+    if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+        const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            ::close(fd);
+    }
     sqlite3* raw = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -25,6 +25,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -356,6 +357,24 @@ TEST_F(StoreTest, RefusesADatabaseNewerThanTheBuild) {
         << store.error().message;
 }
 
+// The registry's file holds every member's name: before the fix it took the process umask
+// (0644 under the usual 022), readable by every user of the machine.
+TEST_F(StoreTest, ANewSqliteFileIsTheOwnersAlone) {
+    if (onPostgres())
+        GTEST_SKIP() << "a SQLite file";
+    const std::string path = m_dir + "/private.db";
+    const mode_t before = ::umask(022);
+    auto store = open("sqlite:" + path);
+    ::umask(before);
+    ASSERT_TRUE(store);
+    seedMembers(*store, {member("m-1")}); // a write, so the -wal file exists too
+    for (const std::string& file : {path, path + "-wal"}) {
+        struct stat st {};
+        ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+        EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    }
+}
+
 TEST_F(StoreTest, RefusesAnUnknownUrl) {
     auto store = openStore("mysql://somewhere/db");
     ASSERT_FALSE(store.ok());
@@ -475,6 +494,26 @@ TEST_F(StoreTest, ChecksTheEventBeforeRecordingIt) {
     ASSERT_TRUE(store->recordEvent(event("key-b-000003", EventKind::Produced, number, "m-1"), "d"));
     expectInvalid(event("key-b-000004", EventKind::HandedOver, number, "m-2"), "another member");
     EXPECT_EQ(store->eventsAfter(0, 100)->size(), 1u);
+}
+
+// Before the fix an application naming a member the registry has, under another name, kept
+// the old member record without a word (a mistyped id, or a card printed for the wrong person).
+TEST_F(StoreTest, AnApplicationUnderAnotherNameForAKnownMemberIsRefused) {
+    auto store = open();
+    ASSERT_TRUE(store->addApplications({application("app-1", "m-1")}));
+    auto renamed = application("app-2", "m-1");
+    renamed.fullName = "Сидорова Анна";
+    auto r = store->addApplications({application("app-3", "m-2"), renamed});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, StoreErrorCode::InvalidArgument);
+    EXPECT_NE(r.error().message.find("member m-1 is in the registry under another name"),
+              std::string::npos)
+        << r.error().message;
+    // Nothing of the refused batch was kept; the same name again is a second application.
+    auto page = store->pendingApplications({});
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->items.size(), 1u);
+    EXPECT_TRUE(store->addApplications({application("app-4", "m-1")}).ok());
 }
 
 TEST_F(StoreTest, AProducedEventClosesItsApplication) {

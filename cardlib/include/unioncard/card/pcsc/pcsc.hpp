@@ -57,7 +57,7 @@ private:
 
 /// The card's UID through the reader's PC/SC part 3 pseudo-APDU GET DATA (FF CA 00 00 00,
 /// PC/SC part 3 v2.02.00 §3.2.2.1.3). CardError with the status word if the reader or card
-/// does not support it.
+/// does not support it; ProtocolError for a UID that is not 4, 7 or 10 bytes long.
 Result<Bytes, Fault> readUid(CardConnection& connection);
 
 /// The reader a person means: its full PC/SC name, or the start of it ("Verifier" for
