@@ -417,6 +417,19 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     const auto v = verifyAt(setBack);
     EXPECT_EQ(v.code, verifier::VerdictCode::CannotConfirmOffline) << v.reason;
     EXPECT_NE(v.reason.find("the clock was set back"), std::string::npos) << v.reason;
+    // A forgery is still named a forgery at the false date.
+    auto altered = chip;
+    altered[altered.size() / 2] ^= 0x01;
+    {
+        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), setBack);
+        verifier::Context context;
+        verifier::useLists(context, lists);
+        context.now = setBack;
+        const auto forged =
+            verifier::verifyRecordBytes(altered, verifier::Source::Chip, kUid, context);
+        EXPECT_NE(forged.code, verifier::VerdictCode::CannotConfirmOffline) << forged.reason;
+        EXPECT_NE(forged.code, verifier::VerdictCode::Valid) << forged.reason;
+    }
     // Set right again, the desk answers as before.
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 }

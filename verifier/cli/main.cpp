@@ -876,8 +876,7 @@ int main(int argc, char** argv) {
 
     std::map<std::string, std::string> settings{{"mode", "event"},
                                                 {"retention_days", "30"},
-                                                {"max_status_age_hours", "72"},
-                                                {"qr", "accept"}};
+                                                {"max_status_age_hours", "72"}};
     std::string rootCert;
     auto* init = app.add_subcommand("init", "set up this desk");
     init->add_option("--desk", settings["desk"], "this desk's name, shown to other desks")
@@ -903,9 +902,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 3650))
         ->capture_default_str();
     init->add_option("--qr", settings["qr"],
-                     "a card's QR without its chip: accept (marked 'chip not checked') or refuse")
-        ->check(CLI::IsMember({"accept", "refuse"}))
-        ->capture_default_str();
+                     "a card's QR without its chip: accept (marked 'chip not checked'), the "
+                     "default, or refuse; a desk set up again without it keeps its choice")
+        ->check(CLI::IsMember({"accept", "refuse"}));
     init->add_option("--max-status-age", settings["max_status_age_hours"],
                      "hours a status list may be old and still answer offline")
         ->check(CLI::Range(1, 24 * 60))

@@ -90,6 +90,8 @@ card::Days localDate(card::Seconds at) {
 
 Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::Seconds now) {
     Lists lists;
+    lists.clockHighWater = clockHighWater(store);
+    lists.qrWithoutChip = store.setting("qr").value_or("accept") != "refuse";
     auto trust = store.trustList();
     if (!trust) {
         lists.problems.push_back(trust.error().message);
@@ -105,8 +107,6 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
     if (!lists.trust) {
         return lists; // the status list is checked against the trust list's root
     }
-    lists.clockHighWater = clockHighWater(store);
-    lists.qrWithoutChip = store.setting("qr").value_or("accept") != "refuse";
     auto snapshot = store.statusSnapshot();
     if (!snapshot) {
         lists.problems.push_back(snapshot.error().message);

@@ -226,9 +226,6 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
                          "with the registry",
                          source);
     }
-    if (auto wrong = clockSetBack(c)) {
-        return verdictOf(VerdictCode::CannotConfirmOffline, *wrong, source);
-    }
     const auto today = c.asOf.value_or(std::chrono::floor<std::chrono::days>(c.now));
     const card::RecordVerification checked = card::verifyRecord(bytes, *c.trust, today, c.scheme);
     Verdict v = verdictOf(codeOf(checked.verdict), checked.reason, source);
@@ -238,6 +235,13 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
         v.record = checked.record;
         if (checked.record) {
             v.number = checked.record->number;
+        }
+        // A forgery is named whatever the clock says; the dates and the status are not judged
+        // on a day the device has already passed.
+        if (auto wrong = clockSetBack(c)) {
+            v.code = VerdictCode::CannotConfirmOffline;
+            v.reason = *wrong;
+            return v;
         }
     }
     if (checked.verdict != RecordVerdict::Valid) {
