@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <chrono>
 #include <fcntl.h>
 #include <map>
 #include <sqlite3.h>
+#include <thread>
 #include <unistd.h>
 
 namespace unioncard::registry::sql {
@@ -289,9 +291,20 @@ Result<std::unique_ptr<Db>, DbError> openSqlite(const std::string& path, int bus
     // disk before the registry answers, so an event it acknowledged (and a station's outbox then
     // deleted) survives a power cut; NORMAL could lose the last commits
     // (sqlite.org/pragma.html#pragma_synchronous). Foreign keys are off unless asked for.
-    if (auto e = db->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                            "PRAGMA foreign_keys=ON;"))
-        return fail(*e);
+    // Switching a new file to WAL needs it alone: a second process opening it at that moment
+    // gets SQLITE_BUSY at once, without the busy handler, so it waits here within the timeout.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busyTimeoutMs);
+    for (;;) {
+        auto e = db->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "PRAGMA foreign_keys=ON;");
+        if (!e)
+            break;
+        if ((sqlite3_errcode(raw) & 0xff) != SQLITE_BUSY ||
+            std::chrono::steady_clock::now() >= deadline)
+            return fail(*e);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     return std::unique_ptr<Db>(std::move(db));
 }
 
