@@ -874,9 +874,8 @@ int main(int argc, char** argv) {
         });
     int status = kValid;
 
-    std::map<std::string, std::string> settings{{"mode", "event"},
-                                                {"retention_days", "30"},
-                                                {"max_status_age_hours", "72"}};
+    std::map<std::string, std::string> settings{
+        {"mode", "event"}, {"retention_days", "30"}, {"max_status_age_hours", "72"}};
     std::string rootCert;
     auto* init = app.add_subcommand("init", "set up this desk");
     init->add_option("--desk", settings["desk"], "this desk's name, shown to other desks")

@@ -8,6 +8,7 @@ for f in string.gmatch(os.getenv("FIRSTS"), "%d+") do firsts[#firsts + 1] = tonu
 local count = tonumber(os.getenv("COUNT"))
 local member = os.getenv("MEMBER")
 local token = os.getenv("TOKEN")
+local at = os.date("!%Y-%m-%dT%H:%M:%SZ") -- the run's own clock, so the bench holds on any day
 local card = dofile(os.getenv("SCRIPTS") .. "/card_number.lua")
 local threads = 0
 
@@ -30,8 +31,8 @@ function request()
     next_serial = next_serial + 1
     local json = string.format(
         '{"idempotency_key":"bench-%s","kind":"produced","card_number":"%s","member_id":"%s",' ..
-        '"station":"st-23-01","operator":"bench","at":"2026-11-22T10:00:00Z","card_sequence":1,"reason":""}',
-        number, number, member)
+        '"station":"st-23-01","operator":"bench","at":"%s","card_sequence":1,"reason":""}',
+        number, number, member, at)
     return wrk.format("POST", "/v1/events",
         {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, json)
 end

@@ -90,7 +90,7 @@ fi
 "$python" - "$port" "$station" "$first" "$member" <<'PY'
 # One kept-alive HTTPS connection; a card the load run did not reach is produced first, so
 # exactly 1,000 revocations go in whatever the load run's rate was.
-import http.client, json, ssl, sys
+import http.client, json, ssl, sys, time
 port, token, first, member = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 connection = http.client.HTTPSConnection(
     "127.0.0.1", port, context=ssl.create_default_context(cafile="tls-ca.pem"))
@@ -105,7 +105,7 @@ def luhn(body):
 def post(kind, number):
     event = {"idempotency_key": "bench-%s-%s" % (kind, number), "kind": kind,
              "card_number": number, "member_id": member, "station": "st-23-01",
-             "operator": "bench", "at": "2026-11-22T11:00:00Z", "card_sequence": 1}
+             "operator": "bench", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "card_sequence": 1}
     connection.request("POST", "/v1/events", json.dumps(event),
                        {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     answer = connection.getresponse()
