@@ -161,14 +161,25 @@ protected:
         return store;
     }
 
-    verifier::Verdict verifyOffline(verifier::VerifierStore& store,
-                                    const card::CardNumber& number) {
-        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), now());
+    // A chip's record checked by the desk at `at`, with the lists it holds then.
+    verifier::Verdict verifyChipAt(verifier::VerifierStore& store, const card::Bytes& record,
+                                   card::Seconds at) {
+        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), at);
         verifier::Context context;
         verifier::useLists(context, lists);
-        context.now = now();
-        return verifier::verifyRecordBytes(signedRecord(number), verifier::Source::Chip, kUid,
-                                           context);
+        context.now = at;
+        return verifier::verifyRecordBytes(record, verifier::Source::Chip, kUid, context);
+    }
+
+    verifier::Verdict verifyOffline(verifier::VerifierStore& store,
+                                    const card::CardNumber& number) {
+        return verifyChipAt(store, signedRecord(number), now());
+    }
+
+    verifier::SyncReport syncDesk(verifier::VerifierStore& store,
+                                  registry::RegistryClient& registryClient,
+                                  card::Seconds at = now()) {
+        return verifier::sync(store, registryClient, keys.root.fingerprint(), at, 30);
     }
 
     struct Running {
@@ -204,7 +215,7 @@ TEST_F(StatusListAttack, ASignerCertificateThatRunsOutMidRunNeverLetsARevokedCar
     startRegistry(keys.statusSigner(seconds(2)), seconds(1));
     auto store = desk();
     auto registryClient = client();
-    const auto first = verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30);
+    const auto first = syncDesk(store, registryClient);
     ASSERT_TRUE(first.statusVersion) << (first.problems.empty() ? "" : first.problems.front());
     EXPECT_EQ(verifyOffline(store, cards[1]).code, verifier::VerdictCode::Valid);
 
@@ -212,8 +223,7 @@ TEST_F(StatusListAttack, ASignerCertificateThatRunsOutMidRunNeverLetsARevokedCar
     record(*take(registry::openStore(dbUrl)), cards[1], EventKind::Revoked);
     // Two syncs a moment apart: the second falls within the publisher's interval.
     for (int round = 0; round < 2; ++round) {
-        const auto report =
-            verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30);
+        const auto report = syncDesk(store, registryClient);
         EXPECT_FALSE(report.statusVersion) << "round " << round;
         ASSERT_FALSE(report.problems.empty());
         EXPECT_NE(report.problems.back().find("cannot publish a status list"), std::string::npos)
@@ -243,8 +253,7 @@ TEST_F(StatusListAttack, AnUpToDateAnswerForAnotherVersionIsNoConfirmation) {
     auto store = desk();
     {
         auto registryClient = client();
-        ASSERT_TRUE(verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30)
-                        .statusVersion);
+        ASSERT_TRUE(syncDesk(store, registryClient).statusVersion);
     }
     const auto confirmedBefore = store.setting("status_confirmed_at");
     ASSERT_TRUE(confirmedBefore);
@@ -262,7 +271,7 @@ TEST_F(StatusListAttack, AnUpToDateAnswerForAnotherVersionIsNoConfirmation) {
     config.bearerToken = token;
     auto fakeClient = take(registry::RegistryClient::create(config));
     std::this_thread::sleep_for(seconds(1)); // so that a new confirmation would differ
-    const auto report = verifier::sync(store, fakeClient, keys.root.fingerprint(), now(), 30);
+    const auto report = syncDesk(store, fakeClient);
     fake.stop();
     serving.join();
 
@@ -281,8 +290,7 @@ TEST_F(StatusListAttack, AStationKeyMisusedForAnUnreportedCardIsNeverValidOnline
     startRegistry(keys.statusSigner(days(30)), seconds(0));
     auto store = desk();
     auto registryClient = client();
-    ASSERT_TRUE(
-        verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30).statusVersion);
+    ASSERT_TRUE(syncDesk(store, registryClient).statusVersion);
     const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), now());
     verifier::Context context;
     verifier::useLists(context, lists);
@@ -352,7 +360,7 @@ TEST_F(StatusListAttack, OneCardFarPastItsRegionCannotStopPublication) {
     startRegistry(keys.statusSigner(days(30)), seconds(0));
     auto store = desk();
     auto registryClient = client();
-    const auto report = verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30);
+    const auto report = syncDesk(store, registryClient);
     ASSERT_TRUE(report.statusVersion) << (report.problems.empty() ? "" : report.problems.front());
 
     EXPECT_EQ(verifyOffline(store, cards[0]).code, verifier::VerdictCode::Valid);
@@ -393,19 +401,14 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     auto store = desk();
     {
         auto registryClient = client();
-        ASSERT_TRUE(
-            verifier::sync(store, registryClient, keys.root.fingerprint(), real, 30).statusVersion);
+        ASSERT_TRUE(syncDesk(store, registryClient, real).statusVersion);
     }
     const auto today = floor<days>(real);
     const auto chip =
         take(card::signRecord(keys.station, {cards[1], memberId, 23, 100245, 1, today - days(30),
                                              today + days(1796), kUid, "st-23-01"}));
     const auto verifyAt = [&](card::Seconds at) {
-        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), at);
-        verifier::Context context;
-        verifier::useLists(context, lists);
-        context.now = at;
-        return verifier::verifyRecordBytes(chip, verifier::Source::Chip, kUid, context);
+        return verifyChipAt(store, chip, at);
     };
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 
@@ -420,16 +423,9 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     // A forgery is still named a forgery at the false date.
     auto altered = chip;
     altered[altered.size() / 2] ^= 0x01;
-    {
-        const verifier::Lists lists = verifier::loadLists(store, keys.root.fingerprint(), setBack);
-        verifier::Context context;
-        verifier::useLists(context, lists);
-        context.now = setBack;
-        const auto forged =
-            verifier::verifyRecordBytes(altered, verifier::Source::Chip, kUid, context);
-        EXPECT_NE(forged.code, verifier::VerdictCode::CannotConfirmOffline) << forged.reason;
-        EXPECT_NE(forged.code, verifier::VerdictCode::Valid) << forged.reason;
-    }
+    const auto forged = verifyChipAt(store, altered, setBack);
+    EXPECT_NE(forged.code, verifier::VerdictCode::CannotConfirmOffline) << forged.reason;
+    EXPECT_NE(forged.code, verifier::VerdictCode::Valid) << forged.reason;
     // Set right again, the desk answers as before.
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 }
@@ -443,8 +439,7 @@ TEST_F(StatusListAttack, APhotoOfACardsBackIsNeverTakenForTheCard) {
     auto store = desk();
     {
         auto registryClient = client();
-        ASSERT_TRUE(verifier::sync(store, registryClient, keys.root.fingerprint(), now(), 30)
-                        .statusVersion);
+        ASSERT_TRUE(syncDesk(store, registryClient).statusVersion);
     }
     const std::string photo = card::recordToText(signedRecord(cards[0]));
     const auto scanWith = [&](bool qrWithoutChip) {
