@@ -334,7 +334,7 @@ template <class E> auto asEnum(std::optional<E> (*parse)(std::string_view), std:
 
 std::optional<Lookup::Verdict> parseVerdict(std::string_view text) {
     for (auto v : {Lookup::Verdict::Valid, Lookup::Verdict::Suspended, Lookup::Verdict::Revoked,
-                   Lookup::Verdict::Unknown})
+                   Lookup::Verdict::Unknown, Lookup::Verdict::NotValid})
         if (toString(v) == text)
             return v;
     return std::nullopt;
@@ -861,8 +861,9 @@ Result<Lookup, ApiError> parseLookup(const nlohmann::json& json, UnknownFields u
              {"verdict", "state", "reason", "member_id", "full_name", "organisation_code"},
              unknown);
     Lookup l;
-    r.required("verdict", l.verdict,
-               asEnum<Lookup::Verdict>(parseVerdict, "valid, suspended, revoked, unknown"));
+    r.required(
+        "verdict", l.verdict,
+        asEnum<Lookup::Verdict>(parseVerdict, "valid, suspended, revoked, unknown, not_valid"));
     r.optional("state", l.state, asEnum<CardState>(parseCardState, kCardStateNames));
     r.required("reason", l.reason, asText(0, api::kMaxReasonBytes));
     r.optional("member_id", l.memberId, asMemberId());

@@ -149,8 +149,18 @@ std::string_view toString(Lookup::Verdict verdict) {
         return "revoked";
     case Lookup::Verdict::Unknown:
         return "unknown";
+    case Lookup::Verdict::NotValid:
+        return "not_valid";
     }
     return "?";
+}
+
+Lookup merchantView(const Lookup& full) {
+    Lookup out;
+    const bool valid = full.verdict == Lookup::Verdict::Valid;
+    out.verdict = valid ? Lookup::Verdict::Valid : Lookup::Verdict::NotValid;
+    out.reason = valid ? "valid" : "not valid";
+    return out;
 }
 
 std::string_view toString(StoreErrorCode code) {
@@ -167,6 +177,8 @@ std::string_view toString(StoreErrorCode code) {
         return "exhausted";
     case StoreErrorCode::LeaseQuota:
         return "lease_quota";
+    case StoreErrorCode::OutOfScope:
+        return "out_of_scope";
     case StoreErrorCode::Unavailable:
         return "unavailable";
     case StoreErrorCode::Internal:

@@ -890,14 +890,26 @@ int operatorAdd(const Globals& g, const Operator& op) {
     if (!s) {
         return usage(s.error());
     }
+    // No PIN keeps the operator's PIN (a change of name, role or staff card); a new operator
+    // needs one, staff card or not.
     const char* pin = std::getenv("UNIONCARD_NEW_OPERATOR_PIN");
-    if ((pin == nullptr || *pin == '\0') && !op.staffCardUid) {
-        return usage("give the new operator a PIN (UNIONCARD_NEW_OPERATOR_PIN) or a staff card");
-    }
     if (auto e = s->store.putOperator(op, pin ? pin : "", s->who.id)) {
-        return failed(e->message);
+        return failed(e->message +
+                      (pin == nullptr ? " (give it in UNIONCARD_NEW_OPERATOR_PIN)" : ""));
     }
     std::cout << fmt::format("{} ({}) can sign in\n", op.id, toString(op.role));
+    return kOk;
+}
+
+int operatorUnlock(const Globals& g, const std::string& id) {
+    auto s = openSession(g, true, Role::Supervisor);
+    if (!s) {
+        return usage(s.error());
+    }
+    if (auto e = s->store.unlockOperator(id, s->who.id)) {
+        return failed(e->message);
+    }
+    std::cout << fmt::format("{} can sign in again\n", id);
     return kOk;
 }
 
@@ -1063,6 +1075,11 @@ int main(int argc, char** argv) {
         }
         status = operatorAdd(g, newOp);
     });
+    std::string unlockId;
+    auto* opUnlock = op->add_subcommand(
+        "unlock", "let an operator locked by wrong PINs sign in again (supervisor)");
+    opUnlock->add_option("--id", unlockId)->required();
+    opUnlock->callback([&] { status = operatorUnlock(g, unlockId); });
 
     CLI11_PARSE(app, argc, argv);
     return status;

@@ -66,6 +66,13 @@ CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, operator TEXT 
                     action TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL,
                     hash TEXT NOT NULL, signature TEXT NOT NULL);
 )sql",
+    // Wrong PINs in a row, the time before which no try is taken, and the lock a supervisor
+    // clears.
+    R"sql(
+ALTER TABLE operators ADD COLUMN failed_pins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE operators ADD COLUMN retry_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE operators ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t unixOf(card::Seconds at) {
@@ -75,7 +82,7 @@ card::Seconds fromUnix(std::int64_t s) {
     return card::Seconds{std::chrono::seconds{s}};
 }
 card::Seconds now() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return currentTime();
 }
 
 std::string hexOf(std::span<const std::uint8_t> bytes) {
@@ -140,6 +147,10 @@ std::string auditHash(const std::string& prevHash, std::int64_t seq, std::int64_
 }
 
 } // namespace
+
+card::Seconds currentTime() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
 
 std::string_view toString(CardState state) {
     for (const auto& [s, name] : kStates) {
@@ -229,6 +240,65 @@ struct StationStore::Impl {
             return error("writing the audit log");
         }
         return std::nullopt;
+    }
+
+    // Sign-in by `column` (id or staff card) and PIN, counting wrong PINs (StationStore::signIn).
+    Result<Operator, StoreError> signInWhere(const char* column, std::string_view key,
+                                             std::string_view pin, card::Seconds at,
+                                             const StoreError& refused) {
+        const std::string sql = fmt::format("SELECT id, name, role, pin_hash, staff_card_uid, "
+                                            "disabled, failed_pins, retry_after, locked FROM "
+                                            "operators WHERE {} = ?1",
+                                            column);
+        Stmt s(db, sql.c_str());
+        s.text(1, key);
+        if (s.step() != SQLITE_ROW || s.colInt(5) != 0) {
+            return fail(refused);
+        }
+        Operator op{
+            s.colText(0), s.colText(1), parseRole(s.colText(2)).value_or(Role::Auditor), {}};
+        if (!s.colNull(4)) {
+            op.staffCardUid = s.colText(4);
+        }
+        const std::int64_t failed = s.colInt(6);
+        const card::Seconds retryAfter = fromUnix(s.colInt(7));
+        if (s.colInt(8) != 0) {
+            return fail(StoreError{fmt::format("{} is locked after {} wrong PINs in a row: a "
+                                               "supervisor must unlock them",
+                                               op.id, kPinAttemptsBeforeLock),
+                                   "locked"});
+        }
+        if (at < retryAfter) {
+            return fail(StoreError{fmt::format("too many wrong PINs in a row: wait {} s and try "
+                                               "again",
+                                               (retryAfter - at).count()),
+                                   "wait"});
+        }
+        const bool right = !s.colNull(3) && pinMatches(s.colText(3), pin);
+        const std::int64_t count = right ? 0 : failed + 1;
+        const bool lock = count >= kPinAttemptsBeforeLock;
+        const auto wait = count >= 3 ? kFirstPinDelay * (std::int64_t{1} << (count - 3))
+                                     : std::chrono::seconds(0);
+        Stmt update(db, "UPDATE operators SET failed_pins = ?2, retry_after = ?3, locked = ?4 "
+                        "WHERE id = ?1");
+        update.text(1, op.id).integer(2, count).integer(3, count >= 3 ? unixOf(at + wait) : 0);
+        if (!update.integer(4, lock ? 1 : 0).run()) {
+            return fail(error("counting a wrong PIN"));
+        }
+        if (right) {
+            return op;
+        }
+        if (lock) {
+            // Recorded when the station's key is open (the CLI); the lock holds either way.
+            if (signer) {
+                (void)appendAudit(op.id, "operator.locked", json{{"wrong_pins", count}});
+            }
+            return fail(StoreError{fmt::format("{} is now locked after {} wrong PINs in a row: a "
+                                               "supervisor must unlock them",
+                                               op.id, count),
+                                   "locked"});
+        }
+        return fail(refused);
     }
 
     std::optional<StoreError> queueEvent(registry::EventKind kind, const CardRow& c,
@@ -371,9 +441,17 @@ std::optional<StoreError> StationStore::putOperator(const Operator& op, const st
     if (op.id.empty() || op.name.empty()) {
         return StoreError{"an operator needs an id and a name"};
     }
-    if (!pin.empty() && (pin.size() < 4 || pin.size() > 12 ||
+    if (!pin.empty() && (pin.size() < kMinPinDigits || pin.size() > 12 ||
                          pin.find_first_not_of("0123456789") != std::string::npos)) {
-        return StoreError{"a PIN is 4 to 12 digits"};
+        return StoreError{fmt::format("a PIN is {} to 12 digits", kMinPinDigits)};
+    }
+    if (pin.empty()) {
+        Stmt has(m_impl->db, "SELECT 1 FROM operators WHERE id = ?1 AND pin_hash IS NOT NULL");
+        if (has.text(1, op.id).step() != SQLITE_ROW) {
+            return StoreError{fmt::format("{} needs a PIN of {} to 12 digits: a staff card alone "
+                                          "signs no one in",
+                                          op.id, kMinPinDigits)};
+        }
     }
     const std::string hash = pin.empty() ? std::string() : hashPin(pin);
     if (!pin.empty() && hash.empty()) {
@@ -398,32 +476,32 @@ std::optional<StoreError> StationStore::putOperator(const Operator& op, const st
     });
 }
 
-Result<Operator, StoreError> StationStore::signIn(std::string_view id, std::string_view pin) {
-    Stmt s(m_impl->db, "SELECT id, name, role, pin_hash, staff_card_uid, disabled FROM operators "
-                       "WHERE id = ?1");
-    s.text(1, id);
+Result<Operator, StoreError> StationStore::signIn(std::string_view id, std::string_view pin,
+                                                  card::Seconds at) {
     // The same words whether the operator or the PIN is wrong: no help for guessing.
-    const StoreError refused{"the operator id or the PIN is wrong"};
-    if (s.step() != SQLITE_ROW || s.colInt(5) != 0 || s.colNull(3) ||
-        !pinMatches(s.colText(3), pin)) {
-        return fail(refused);
-    }
-    Operator op{s.colText(0), s.colText(1), parseRole(s.colText(2)).value_or(Role::Auditor), {}};
-    if (!s.colNull(4)) {
-        op.staffCardUid = s.colText(4);
-    }
-    return op;
+    return m_impl->signInWhere("id", id, pin, at,
+                               StoreError{"the operator id or the PIN is wrong"});
 }
 
-Result<Operator, StoreError> StationStore::signInByCard(std::string_view uidHex) {
-    Stmt s(m_impl->db, "SELECT id, name, role FROM operators WHERE staff_card_uid = ?1 AND "
-                       "disabled = 0");
-    s.text(1, uidHex);
-    if (s.step() != SQLITE_ROW) {
-        return fail(StoreError{"this card is not a staff card of this station"});
-    }
-    return Operator{s.colText(0), s.colText(1), parseRole(s.colText(2)).value_or(Role::Auditor),
-                    std::string(uidHex)};
+Result<Operator, StoreError> StationStore::signInByCard(std::string_view uidHex,
+                                                        std::string_view pin, card::Seconds at) {
+    return m_impl->signInWhere(
+        "staff_card_uid", uidHex, pin, at,
+        StoreError{"this is not a staff card of this station, or the PIN is wrong"});
+}
+
+std::optional<StoreError> StationStore::unlockOperator(std::string_view id, const std::string& by) {
+    return m_impl->transaction("unlocking an operator", [&]() -> std::optional<StoreError> {
+        Stmt s(m_impl->db, "UPDATE operators SET failed_pins = 0, retry_after = 0, locked = 0 "
+                           "WHERE id = ?1");
+        if (!s.text(1, id).run()) {
+            return m_impl->error("unlocking an operator");
+        }
+        if (sqlite3_changes(m_impl->db) == 0) {
+            return StoreError{fmt::format("this station has no operator '{}'", id)};
+        }
+        return m_impl->appendAudit(by, "operator.unlock", json{{"id", id}});
+    });
 }
 
 Result<std::size_t, StoreError>

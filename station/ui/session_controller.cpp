@@ -5,6 +5,7 @@
 
 #include <QMetaObject>
 #include <QPointer>
+#include <utility>
 
 namespace unioncard::station::ui {
 
@@ -28,7 +29,8 @@ bool SessionController::signIn(const QString& operatorId, const QString& pin) {
     }
     auto who = m_context.store.signIn(operatorId.trimmed().toStdString(), pin.toStdString());
     if (!who) {
-        setError("wrong_pin", qs(who.error().message));
+        const std::string& code = who.error().code;
+        setError(code.empty() ? QStringLiteral("wrong_pin") : qs(code), qs(who.error().message));
         emit changed();
         return false;
     }
@@ -38,7 +40,12 @@ bool SessionController::signIn(const QString& operatorId, const QString& pin) {
     return true;
 }
 
-void SessionController::signInWithCard() {
+void SessionController::signInWithCard(const QString& pin) {
+    if (pin.isEmpty()) {
+        setError("pin_first", {});
+        emit changed();
+        return;
+    }
     if (!m_context.services.desk || m_waiting) {
         if (!m_context.services.desk) {
             setError("reader", "this station has no desk reader");
@@ -47,6 +54,7 @@ void SessionController::signInWithCard() {
         return;
     }
     m_waiting = true;
+    m_cardPin = pin;
     setError({}, {});
     emit changed();
     auto desk = m_context.services.desk;
@@ -69,6 +77,7 @@ void SessionController::signInWithCard() {
 
 void SessionController::cardRead(const QString& uidHex, const QString& fault) {
     m_waiting = false;
+    const QString pin = std::exchange(m_cardPin, QString());
     if (fault == "cancelled") {
         emit changed();
         return;
@@ -78,9 +87,10 @@ void SessionController::cardRead(const QString& uidHex, const QString& fault) {
         emit changed();
         return;
     }
-    auto who = m_context.store.signInByCard(uidHex.toStdString());
+    auto who = m_context.store.signInByCard(uidHex.toStdString(), pin.toStdString());
     if (!who) {
-        setError("unknown_card", qs(who.error().message));
+        const std::string& code = who.error().code;
+        setError(code.empty() ? QStringLiteral("unknown_card") : qs(code), qs(who.error().message));
         emit changed();
         return;
     }
@@ -97,6 +107,7 @@ void SessionController::signOut() {
     m_worker.cancel();
     m_context.who.reset();
     m_waiting = false;
+    m_cardPin.clear();
     setError({}, {});
     emit changed();
 }

@@ -2,7 +2,7 @@
 #pragma once
 
 // Signing in and out: an operator's id and PIN (StationStore::signIn) or the staff card tapped
-// on the desk reader (signInByCard with its UID). The role decides what the screens offer.
+// on the desk reader with its owner's PIN (signInByCard). The role decides what the screens offer.
 
 #include "station_context.hpp"
 #include "worker.hpp"
@@ -22,7 +22,9 @@ class SessionController : public QObject {
     Q_PROPERTY(bool supervisor READ supervisor NOTIFY changed)
     /// Operators and supervisors issue and hand over; auditors only read.
     Q_PROPERTY(bool canIssue READ canIssue NOTIFY changed)
-    /// Why the last sign-in failed: "", "wrong_pin", "unknown_card", "no_card", "reader".
+    /// Why the last sign-in failed: "", "wrong_pin", "unknown_card", "no_card", "reader",
+    /// "pin_first" (a staff card needs its owner's PIN typed first), "wait" (too many wrong
+    /// PINs just now), "locked" (a supervisor must unlock the operator).
     Q_PROPERTY(QString error READ error NOTIFY changed)
     /// The library's words for it (English), for the log line under the message.
     Q_PROPERTY(QString errorDetail READ errorDetail NOTIFY changed)
@@ -42,8 +44,9 @@ public:
     bool waitingForCard() const { return m_waiting; }
 
     Q_INVOKABLE bool signIn(const QString& operatorId, const QString& pin);
-    /// Waits for a staff card on the desk reader (off the UI thread) and signs its owner in.
-    Q_INVOKABLE void signInWithCard();
+    /// Waits for a staff card on the desk reader (off the UI thread) and signs its owner in if
+    /// `pin` is theirs: a card's UID can be copied, so the card alone is not enough.
+    Q_INVOKABLE void signInWithCard(const QString& pin);
     Q_INVOKABLE void cancelCard();
     Q_INVOKABLE void signOut();
 
@@ -58,7 +61,8 @@ private:
     QString m_error;
     QString m_errorDetail;
     bool m_waiting = false;
-    Worker m_worker; // last: stops before the members its jobs use
+    QString m_cardPin; ///< typed before the card was tapped; cleared once used
+    Worker m_worker;   // last: stops before the members its jobs use
 };
 
 } // namespace unioncard::station::ui

@@ -34,11 +34,11 @@ struct SimulatedStationOptions {
 /// The operators a simulated station has (PINs for tests and training only).
 struct SimulatedOperators {
     static constexpr const char* operatorId = "op-01";
-    static constexpr const char* operatorPin = "1111";
+    static constexpr const char* operatorPin = "111111";
     static constexpr const char* supervisorId = "sup-01";
-    static constexpr const char* supervisorPin = "2222";
+    static constexpr const char* supervisorPin = "222222";
     static constexpr const char* auditorId = "aud-01";
-    static constexpr const char* auditorPin = "3333";
+    static constexpr const char* auditorPin = "333333";
     /// The supervisor's staff card.
     static constexpr const char* supervisorCardUid = "04a1b2c3d4e5f6";
 };

@@ -4,6 +4,8 @@
 // loopback on a SQLite file; the desk is the verifier library with its own file. Dates come
 // from the test's clock, so the tests hold on any day.
 
+#include "registry_fixture.hpp"
+
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/record_text.hpp>
 #include <unioncard/card/trust_list.hpp>
@@ -28,15 +30,8 @@ using namespace std::chrono;
 using registry::EventKind;
 namespace fs = std::filesystem;
 
-card::Seconds now() {
-    return time_point_cast<seconds>(system_clock::now());
-}
-
-template <class T, class E> T take(Result<T, E> r) {
-    if (!r.ok())
-        throw std::runtime_error("fixture step failed");
-    return std::move(r).value();
-}
+using security::now;
+using security::take;
 
 // The union's root, a station that signs records, and the registry's status signer, whose
 // certificate ends `signerLife` from now.
@@ -62,12 +57,6 @@ struct Keys {
 class StatusListAttack : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir = fs::temp_directory_path() /
-              ("uc-security-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        dbUrl = "sqlite:" + (dir / "registry.db").string();
         auto store = take(registry::openStore(dbUrl));
         registry::SeedOptions seed;
         seed.members = 50;
@@ -89,10 +78,6 @@ protected:
             record(*store, number, EventKind::Produced);
             record(*store, number, EventKind::HandedOver);
         }
-    }
-    void TearDown() override {
-        service.reset();
-        fs::remove_all(dir);
     }
 
     void record(registry::Store& store, const card::CardNumber& number, EventKind kind) {
@@ -124,7 +109,8 @@ protected:
         config.leaseQuota = quota;
         config.accessLog = false;
         config.threads = 2;
-        service = std::make_unique<Running>(take(registry::openStore(dbUrl)), std::move(config));
+        service = std::make_unique<security::RunningRegistry>(take(registry::openStore(dbUrl)),
+                                                              std::move(config));
     }
 
     registry::RegistryClient client(const std::string& bearer = {}) const {
@@ -182,30 +168,15 @@ protected:
         return verifier::sync(store, registryClient, keys.root.fingerprint(), at, 30);
     }
 
-    struct Running {
-        registry::Service service;
-        std::thread thread;
-        int port = 0;
-        Running(std::unique_ptr<registry::Store> store, registry::ServiceConfig config)
-            : service(std::move(store), std::move(config)) {
-            if (auto e = service.bind())
-                throw std::runtime_error(e->message);
-            port = service.port();
-            thread = std::thread([this] { service.run(); });
-        }
-        ~Running() {
-            service.stop();
-            thread.join();
-        }
-    };
-
     const card::Bytes kUid{0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6};
     Keys keys;
-    fs::path dir;
-    std::string dbUrl, token, memberId;
+    security::TestFolder folder{"uc-security-"};
+    const fs::path& dir = folder.dir;
+    const std::string& dbUrl = folder.dbUrl;
+    std::string token, memberId;
     std::vector<card::CardNumber> cards; ///< produced and handed over
     std::uint64_t unused = 0;            ///< leased, never used
-    std::unique_ptr<Running> service;
+    std::unique_ptr<security::RunningRegistry> service;
 };
 
 // The status signer's certificate ends during the run, and a card is revoked afterwards. The

@@ -17,7 +17,8 @@ public:
     Result<int, StoreError> addApplications(const std::vector<Application>&) override {
         return refused<int>();
     }
-    Result<EventOutcome, StoreError> recordEvent(const StatusEvent&, std::string_view) override {
+    Result<EventOutcome, StoreError> recordEvent(const StatusEvent&, std::string_view,
+                                                 const EventScope&) override {
         return refused<EventOutcome>();
     }
     Result<std::vector<RecordedEvent>, StoreError> eventsAfter(std::uint64_t, int) override {

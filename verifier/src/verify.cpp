@@ -97,6 +97,11 @@ void decideStatus(Verdict& v, const CardNumber& number, const Context& c) {
                 v.code = VerdictCode::Revoked;
                 v.reason = "revoked: " + answer->reason;
                 return;
+            case registry::Lookup::Verdict::NotValid:
+                // A merchant's credential learns no more than this (neither why nor since when).
+                v.code = VerdictCode::Revoked;
+                v.reason = "not valid: the registry says so just now";
+                return;
             case registry::Lookup::Verdict::Unknown:
                 if (v.source == Source::Number) {
                     v.code = VerdictCode::NotUnionCard;

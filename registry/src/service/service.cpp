@@ -49,6 +49,8 @@ int httpStatus(StoreErrorCode code) {
     case StoreErrorCode::Exhausted:
     case StoreErrorCode::LeaseQuota:
         return 409;
+    case StoreErrorCode::OutOfScope:
+        return 403;
     case StoreErrorCode::Unavailable:
         return 503;
     case StoreErrorCode::Internal:
@@ -208,6 +210,14 @@ struct Service::Impl {
                    fmt::format("a {} may not do this", toString(device->role)));
             return std::nullopt;
         }
+        if (device->role == Role::Station && !device->region) {
+            // Registered before stations needed one (or written into the database by hand).
+            refuse(res, 403, "forbidden",
+                   fmt::format("station '{}' is registered without a region; register it again "
+                               "with its region",
+                               device->id));
+            return std::nullopt;
+        }
         return device;
     }
 
@@ -266,7 +276,8 @@ struct Service::Impl {
         });
 
         s.Get("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
-            if (!authenticate(req, res, Permission::ReadApplications))
+            auto device = authenticate(req, res, Permission::ReadApplications);
+            if (!device)
                 return;
             for (const auto& [name, _] : req.params) {
                 if (name != "region" && name != "organisation" && name != "cursor" &&
@@ -284,6 +295,15 @@ struct Service::Impl {
                 return;
             if (region)
                 filter.region = static_cast<int>(*region);
+            if (device->role == Role::Station) {
+                // A station sees its own region's members, whatever it asks for.
+                if (filter.region && *filter.region != *device->region)
+                    return refuse(res, 403, "out_of_scope",
+                                  fmt::format("station '{}' issues cards for region {:02}, not "
+                                              "{:02}",
+                                              device->id, *device->region, *filter.region));
+                filter.region = device->region;
+            }
             if (organisation)
                 filter.organisationCode = static_cast<std::uint32_t>(*organisation);
             if (limit)
@@ -320,7 +340,10 @@ struct Service::Impl {
                                           "those of '{}'",
                                           device->id, event->station));
             }
-            auto outcome = store->recordEvent(*event, device->id);
+            EventScope scope;
+            if (device->role == Role::Station)
+                scope.region = device->region;
+            auto outcome = store->recordEvent(*event, device->id, scope);
             if (!outcome) {
                 const StoreError& e = outcome.error();
                 if (e.code == StoreErrorCode::Conflict)
@@ -378,11 +401,17 @@ struct Service::Impl {
             auto number = parseCardNumberParam(req.matches[1].str());
             if (!number)
                 return refuse(res, number.error());
-            auto answer =
-                store->lookup(number->digits(), allows(device->role, Permission::LookupPersonal));
+            // Who the member is only for a role that may know, and for a station only within
+            // its region.
+            const bool personal =
+                allows(device->role, Permission::LookupPersonal) &&
+                (device->role != Role::Station || device->region == number->region());
+            auto answer = store->lookup(number->digits(), personal);
             if (!answer)
                 return refuse(res, answer.error());
-            reply(res, 200, toJson(answer.value()));
+            reply(res, 200,
+                  toJson(device->role == Role::Merchant ? merchantView(answer.value())
+                                                        : answer.value()));
         });
 
         s.Post("/v1/check-ins", [this](const httplib::Request& req, httplib::Response& res) {

@@ -346,8 +346,8 @@ public:
         });
     }
 
-    Result<EventOutcome, StoreError> recordEvent(const StatusEvent& e,
-                                                 std::string_view deviceId) override {
+    Result<EventOutcome, StoreError> recordEvent(const StatusEvent& e, std::string_view deviceId,
+                                                 const EventScope& scope) override {
         if (!isToken(e.idempotencyKey, 8, 64))
             return fail(invalid("the idempotency key must be 8 to 64 of A-Z, a-z, 0-9, _ and -"));
         auto number = card::CardNumber::parse(e.cardNumber);
@@ -357,6 +357,11 @@ public:
             return fail(invalid("the member id must be 1 to 32 printable ASCII characters"));
         if (e.station.empty())
             return fail(invalid("the event names no station"));
+        if (scope.region && number->region() != *scope.region)
+            return fail(StoreError{StoreErrorCode::OutOfScope,
+                                   fmt::format("the card is of region {:02}; this station acts for "
+                                               "region {:02} only",
+                                               number->region(), *scope.region)});
         const std::string digits = number->digits();
         const std::string hash = contentHash(e, digits);
         const std::string device(deviceId);
@@ -376,8 +381,8 @@ public:
                     UC_TRY(locked, m_db->query("SELECT pg_advisory_xact_lock(736473)"));
                 }
                 UC_TRY(seen, m_db->query("SELECT content_hash, state_after, sequence FROM events "
-                                         "WHERE idempotency_key = $1",
-                                         {e.idempotencyKey}));
+                                         "WHERE device_id = $1 AND idempotency_key = $2",
+                                         {device, e.idempotencyKey}));
                 if (!seen->empty()) {
                     const Row& r = seen->front();
                     if (r.text(0) != hash)
@@ -417,6 +422,20 @@ public:
                             "serial {} of region {:02} was never leased to a station; a card "
                             "number must come from a leased block",
                             number->serial(), number->region())));
+                    if (scope.region) {
+                        UC_TRY(own, m_db->query("SELECT 1 FROM leases WHERE station = $1 AND "
+                                                "region = $2 AND first_serial <= $3 AND "
+                                                "first_serial + count > $3",
+                                                {device, std::int64_t{number->region()},
+                                                 static_cast<std::int64_t>(number->serial())}));
+                        if (own->empty())
+                            return fail(StoreError{
+                                StoreErrorCode::OutOfScope,
+                                fmt::format("serial {} of region {:02} was not leased to this "
+                                            "station; a station makes cards only from its own "
+                                            "leases",
+                                            number->serial(), number->region())});
+                    }
                 }
 
                 auto next = nextState(current, e.kind);
@@ -740,6 +759,10 @@ public:
                                         const std::optional<std::string>& tokenSha256Hex) override {
         if (d.id.empty() || d.id.size() > 128)
             return invalid("a device id must be 1 to 128 characters");
+        if (d.role == Role::Station && !d.region)
+            return invalid(fmt::format("station '{}' needs its region: a station acts only for "
+                                       "the cards of one region",
+                                       d.id));
         std::optional<std::string> token;
         if (tokenSha256Hex) {
             token = normalisedHash(*tokenSha256Hex);

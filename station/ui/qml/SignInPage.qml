@@ -4,7 +4,8 @@ import QtQuick.Controls.Basic
 import QtQuick.Layouts
 import UnionCard.Ui
 
-// Sign-in: the operator's id and PIN on the keypad, or the staff card on the desk reader.
+// Sign-in: the operator's id and PIN on the keypad, or the PIN and then the staff card on the
+// desk reader (a card alone is not enough: its UID can be copied).
 Rectangle {
     id: page
     objectName: "signInPage"
@@ -28,7 +29,7 @@ Rectangle {
             Layout.alignment: Qt.AlignTop
             spacing: Theme.spacing
             PageTitle { text: qsTr("Sign in"); Layout.fillWidth: true }
-            BodyText { text: qsTr("Type your operator number and PIN, or tap your staff card on the desk reader."); Layout.fillWidth: true }
+            BodyText { text: qsTr("Type your operator number and PIN, or type your PIN and tap your staff card on the desk reader."); Layout.fillWidth: true }
             BodyText { text: qsTr("Operator number") }
             TextField {
                 id: idField
@@ -60,7 +61,10 @@ Rectangle {
                 text: {
                     switch (station.session.error) {
                     case "wrong_pin": return qsTr("The operator number or the PIN is wrong. Try again.")
-                    case "unknown_card": return qsTr("This card is not a staff card of this station.")
+                    case "unknown_card": return qsTr("This card is not a staff card of this station, or the PIN is wrong.")
+                    case "pin_first": return qsTr("Type your PIN first, then tap your staff card.")
+                    case "wait": return qsTr("Too many wrong PINs. Wait a minute and try again.")
+                    case "locked": return qsTr("Too many wrong PINs: this operator is locked. Ask a supervisor to unlock it.")
                     case "no_card": return qsTr("The card could not be read. Tap it again and hold it still.")
                     case "reader": return qsTr("The desk reader is not available. Sign in with your PIN.")
                     default: return ""
@@ -73,8 +77,14 @@ Rectangle {
                                                      : qsTr("Sign in with the staff card")
                 color: Theme.secondary
                 Layout.fillWidth: true
-                onClicked: station.session.waitingForCard ? station.session.cancelCard()
-                                                          : station.session.signInWithCard()
+                onClicked: {
+                    if (station.session.waitingForCard) {
+                        station.session.cancelCard()
+                    } else {
+                        station.session.signInWithCard(page.pin)
+                        page.pin = ""
+                    }
+                }
             }
             BigButton {
                 objectName: "trainingStaffCard"

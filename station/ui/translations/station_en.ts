@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="en_GB">
 <context>
@@ -13,7 +13,10 @@
     </message>
     <message numerus="yes">
         <source>Time left: about %n minute(s)</source>
-        <translation><numerusform>Time left: about %n minute</numerusform><numerusform>Time left: about %n minutes</numerusform></translation>
+        <translation>
+            <numerusform>Time left: about %n minute</numerusform>
+            <numerusform>Time left: about %n minutes</numerusform>
+        </translation>
     </message>
     <message>
         <source>Batch paused</source>
@@ -41,15 +44,24 @@
     </message>
     <message numerus="yes">
         <source>%n card(s) made</source>
-        <translation><numerusform>%n card made</numerusform><numerusform>%n cards made</numerusform></translation>
+        <translation>
+            <numerusform>%n card made</numerusform>
+            <numerusform>%n cards made</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n spoiled</source>
-        <translation><numerusform>%n spoiled</numerusform><numerusform>%n spoiled</numerusform></translation>
+        <translation>
+            <numerusform>%n spoiled</numerusform>
+            <numerusform>%n spoiled</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n left</source>
-        <translation><numerusform>%n left</numerusform><numerusform>%n left</numerusform></translation>
+        <translation>
+            <numerusform>%n left</numerusform>
+            <numerusform>%n left</numerusform>
+        </translation>
     </message>
     <message>
         <source>The batch goes on by itself once this is fixed.</source>
@@ -64,8 +76,8 @@
         <translation>The card keys cannot be used. Call the supervisor.</translation>
     </message>
     <message>
-        <source>The station's file cannot be written. Call the supervisor.</source>
-        <translation>The station's file cannot be written. Call the supervisor.</translation>
+        <source>The station&apos;s file cannot be written. Call the supervisor.</source>
+        <translation>The station&apos;s file cannot be written. Call the supervisor.</translation>
     </message>
     <message>
         <source>Spoiled cards: put them in the box for destruction</source>
@@ -119,8 +131,8 @@
         <translation>Find the card</translation>
     </message>
     <message>
-        <source>The member's card</source>
-        <translation>The member's card</translation>
+        <source>The member&apos;s card</source>
+        <translation>The member&apos;s card</translation>
     </message>
     <message>
         <source>Card: %1</source>
@@ -231,7 +243,10 @@
     </message>
     <message numerus="yes">
         <source>%n status(es) wait; no registry connection is set up.</source>
-        <translation><numerusform>%n status waits; no registry connection is set up.</numerusform><numerusform>%n statuses wait; no registry connection is set up.</numerusform></translation>
+        <translation>
+            <numerusform>%n status waits; no registry connection is set up.</numerusform>
+            <numerusform>%n statuses wait; no registry connection is set up.</numerusform>
+        </translation>
     </message>
     <message>
         <source>Registry up to date: all statuses delivered.</source>
@@ -239,11 +254,17 @@
     </message>
     <message numerus="yes">
         <source>%n waiting, registry unreachable since %1</source>
-        <translation><numerusform>%n waiting, registry unreachable since %1</numerusform><numerusform>%n waiting, registry unreachable since %1</numerusform></translation>
+        <translation>
+            <numerusform>%n waiting, registry unreachable since %1</numerusform>
+            <numerusform>%n waiting, registry unreachable since %1</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n status(es) being sent to the registry…</source>
-        <translation><numerusform>%n status being sent to the registry…</numerusform><numerusform>%n statuses being sent to the registry…</numerusform></translation>
+        <translation>
+            <numerusform>%n status being sent to the registry…</numerusform>
+            <numerusform>%n statuses being sent to the registry…</numerusform>
+        </translation>
     </message>
     <message>
         <source>applications in the queue</source>
@@ -267,11 +288,17 @@
     </message>
     <message numerus="yes">
         <source>%n blank card(s) in stock</source>
-        <translation><numerusform>%n blank card in stock</numerusform><numerusform>%n blank cards in stock</numerusform></translation>
+        <translation>
+            <numerusform>%n blank card in stock</numerusform>
+            <numerusform>%n blank cards in stock</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Ribbon left for %n card(s)</source>
-        <translation><numerusform>Ribbon left for %n card</numerusform><numerusform>Ribbon left for %n cards</numerusform></translation>
+        <translation>
+            <numerusform>Ribbon left for %n card</numerusform>
+            <numerusform>Ribbon left for %n cards</numerusform>
+        </translation>
     </message>
     <message>
         <source>order a new ribbon</source>
@@ -301,7 +328,10 @@
     <name>QueuePage</name>
     <message numerus="yes">
         <source>Queue: %n application(s)</source>
-        <translation><numerusform>Queue: %n application</numerusform><numerusform>Queue: %n applications</numerusform></translation>
+        <translation>
+            <numerusform>Queue: %n application</numerusform>
+            <numerusform>Queue: %n applications</numerusform>
+        </translation>
     </message>
     <message>
         <source>All organisations</source>
@@ -337,7 +367,10 @@
     </message>
     <message numerus="yes">
         <source>%n card(s) in the batch</source>
-        <translation><numerusform>%n card in the batch</numerusform><numerusform>%n cards in the batch</numerusform></translation>
+        <translation>
+            <numerusform>%n card in the batch</numerusform>
+            <numerusform>%n cards in the batch</numerusform>
+        </translation>
     </message>
     <message>
         <source>More cards</source>
@@ -345,7 +378,10 @@
     </message>
     <message numerus="yes">
         <source>Print %n card(s)</source>
-        <translation><numerusform>Print %n card</numerusform><numerusform>Print %n cards</numerusform></translation>
+        <translation>
+            <numerusform>Print %n card</numerusform>
+            <numerusform>Print %n cards</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -356,15 +392,24 @@
     </message>
     <message numerus="yes">
         <source>Today: %n card(s) produced</source>
-        <translation><numerusform>Today: %n card produced</numerusform><numerusform>Today: %n cards produced</numerusform></translation>
+        <translation>
+            <numerusform>Today: %n card produced</numerusform>
+            <numerusform>Today: %n cards produced</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n handed over</source>
-        <translation><numerusform>%n handed over</numerusform><numerusform>%n handed over</numerusform></translation>
+        <translation>
+            <numerusform>%n handed over</numerusform>
+            <numerusform>%n handed over</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n waiting for handover</source>
-        <translation><numerusform>%n waiting for handover</numerusform><numerusform>%n waiting for handover</numerusform></translation>
+        <translation>
+            <numerusform>%n waiting for handover</numerusform>
+            <numerusform>%n waiting for handover</numerusform>
+        </translation>
     </message>
     <message>
         <source>By organisation: produced / handed over / spoiled / waiting</source>
@@ -372,7 +417,10 @@
     </message>
     <message numerus="yes">
         <source>Not handed over for more than %n day(s)</source>
-        <translation><numerusform>Not handed over for more than %n day</numerusform><numerusform>Not handed over for more than %n days</numerusform></translation>
+        <translation>
+            <numerusform>Not handed over for more than %n day</numerusform>
+            <numerusform>Not handed over for more than %n days</numerusform>
+        </translation>
     </message>
     <message>
         <source>Fewer days</source>
@@ -426,10 +474,6 @@
         <translation>Sign in</translation>
     </message>
     <message>
-        <source>Type your operator number and PIN, or tap your staff card on the desk reader.</source>
-        <translation>Type your operator number and PIN, or tap your staff card on the desk reader.</translation>
-    </message>
-    <message>
         <source>Operator number</source>
         <translation>Operator number</translation>
     </message>
@@ -439,15 +483,14 @@
     </message>
     <message numerus="yes">
         <source>%n digit(s) of the PIN typed</source>
-        <translation><numerusform>%n digit of the PIN typed</numerusform><numerusform>%n digits of the PIN typed</numerusform></translation>
+        <translation>
+            <numerusform>%n digit of the PIN typed</numerusform>
+            <numerusform>%n digits of the PIN typed</numerusform>
+        </translation>
     </message>
     <message>
         <source>The operator number or the PIN is wrong. Try again.</source>
         <translation>The operator number or the PIN is wrong. Try again.</translation>
-    </message>
-    <message>
-        <source>This card is not a staff card of this station.</source>
-        <translation>This card is not a staff card of this station.</translation>
     </message>
     <message>
         <source>The card could not be read. Tap it again and hold it still.</source>
@@ -466,15 +509,38 @@
         <translation>Sign in with the staff card</translation>
     </message>
     <message>
-        <source>Training: tap the supervisor's staff card</source>
-        <translation>Training: tap the supervisor's staff card</translation>
+        <source>Training: tap the supervisor&apos;s staff card</source>
+        <translation>Training: tap the supervisor&apos;s staff card</translation>
+    </message>
+    <message>
+        <source>Type your operator number and PIN, or type your PIN and tap your staff card on the desk reader.</source>
+        <translation>Type your operator number and PIN, or type your PIN and tap your staff card on the desk reader.</translation>
+    </message>
+    <message>
+        <source>This card is not a staff card of this station, or the PIN is wrong.</source>
+        <translation>This card is not a staff card of this station, or the PIN is wrong.</translation>
+    </message>
+    <message>
+        <source>Type your PIN first, then tap your staff card.</source>
+        <translation>Type your PIN first, then tap your staff card.</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs. Wait a minute and try again.</source>
+        <translation>Too many wrong PINs. Wait a minute and try again.</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: this operator is locked. Ask a supervisor to unlock it.</source>
+        <translation>Too many wrong PINs: this operator is locked. Ask a supervisor to unlock it.</translation>
     </message>
 </context>
 <context>
     <name>StationShell</name>
     <message numerus="yes">
         <source>%n status(es) wait for the registry</source>
-        <translation><numerusform>%n status waits for the registry</numerusform><numerusform>%n statuses wait for the registry</numerusform></translation>
+        <translation>
+            <numerusform>%n status waits for the registry</numerusform>
+            <numerusform>%n statuses wait for the registry</numerusform>
+        </translation>
     </message>
     <message>
         <source>Union card station</source>
@@ -516,8 +582,8 @@
         <translation>The ribbon is finished. Put in a new ribbon.</translation>
     </message>
     <message>
-        <source>The printer's cover is open. Close the cover.</source>
-        <translation>The printer's cover is open. Close the cover.</translation>
+        <source>The printer&apos;s cover is open. Close the cover.</source>
+        <translation>The printer&apos;s cover is open. Close the cover.</translation>
     </message>
     <message>
         <source>A card is stuck. Open the printer, take the card out, close it.</source>

@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
@@ -13,7 +13,11 @@
     </message>
     <message numerus="yes">
         <source>Time left: about %n minute(s)</source>
-        <translation><numerusform>Осталось: около %n минуты</numerusform><numerusform>Осталось: около %n минут</numerusform><numerusform>Осталось: около %n минут</numerusform></translation>
+        <translation>
+            <numerusform>Осталось: около %n минуты</numerusform>
+            <numerusform>Осталось: около %n минут</numerusform>
+            <numerusform>Осталось: около %n минут</numerusform>
+        </translation>
     </message>
     <message>
         <source>Batch paused</source>
@@ -41,15 +45,27 @@
     </message>
     <message numerus="yes">
         <source>%n card(s) made</source>
-        <translation><numerusform>Изготовлена %n карта</numerusform><numerusform>Изготовлено %n карты</numerusform><numerusform>Изготовлено %n карт</numerusform></translation>
+        <translation>
+            <numerusform>Изготовлена %n карта</numerusform>
+            <numerusform>Изготовлено %n карты</numerusform>
+            <numerusform>Изготовлено %n карт</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n spoiled</source>
-        <translation><numerusform>%n испорчена</numerusform><numerusform>%n испорчены</numerusform><numerusform>%n испорчено</numerusform></translation>
+        <translation>
+            <numerusform>%n испорчена</numerusform>
+            <numerusform>%n испорчены</numerusform>
+            <numerusform>%n испорчено</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n left</source>
-        <translation><numerusform>осталась %n</numerusform><numerusform>осталось %n</numerusform><numerusform>осталось %n</numerusform></translation>
+        <translation>
+            <numerusform>осталась %n</numerusform>
+            <numerusform>осталось %n</numerusform>
+            <numerusform>осталось %n</numerusform>
+        </translation>
     </message>
     <message>
         <source>The batch goes on by itself once this is fixed.</source>
@@ -64,7 +80,7 @@
         <translation>Ключи карт недоступны. Позовите старшего оператора.</translation>
     </message>
     <message>
-        <source>The station's file cannot be written. Call the supervisor.</source>
+        <source>The station&apos;s file cannot be written. Call the supervisor.</source>
         <translation>Не удаётся записать данные станции. Позовите старшего оператора.</translation>
     </message>
     <message>
@@ -119,7 +135,7 @@
         <translation>Найти карту</translation>
     </message>
     <message>
-        <source>The member's card</source>
+        <source>The member&apos;s card</source>
         <translation>Карта члена Профсоюза</translation>
     </message>
     <message>
@@ -231,7 +247,11 @@
     </message>
     <message numerus="yes">
         <source>%n status(es) wait; no registry connection is set up.</source>
-        <translation><numerusform>Ждёт отправки %n статус; связь с реестром не настроена.</numerusform><numerusform>Ждут отправки %n статуса; связь с реестром не настроена.</numerusform><numerusform>Ждут отправки %n статусов; связь с реестром не настроена.</numerusform></translation>
+        <translation>
+            <numerusform>Ждёт отправки %n статус; связь с реестром не настроена.</numerusform>
+            <numerusform>Ждут отправки %n статуса; связь с реестром не настроена.</numerusform>
+            <numerusform>Ждут отправки %n статусов; связь с реестром не настроена.</numerusform>
+        </translation>
     </message>
     <message>
         <source>Registry up to date: all statuses delivered.</source>
@@ -239,11 +259,19 @@
     </message>
     <message numerus="yes">
         <source>%n waiting, registry unreachable since %1</source>
-        <translation><numerusform>%n ждёт отправки, реестр недоступен с %1</numerusform><numerusform>%n ждут отправки, реестр недоступен с %1</numerusform><numerusform>%n ждут отправки, реестр недоступен с %1</numerusform></translation>
+        <translation>
+            <numerusform>%n ждёт отправки, реестр недоступен с %1</numerusform>
+            <numerusform>%n ждут отправки, реестр недоступен с %1</numerusform>
+            <numerusform>%n ждут отправки, реестр недоступен с %1</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n status(es) being sent to the registry…</source>
-        <translation><numerusform>%n статус отправляется в реестр…</numerusform><numerusform>%n статуса отправляются в реестр…</numerusform><numerusform>%n статусов отправляются в реестр…</numerusform></translation>
+        <translation>
+            <numerusform>%n статус отправляется в реестр…</numerusform>
+            <numerusform>%n статуса отправляются в реестр…</numerusform>
+            <numerusform>%n статусов отправляются в реестр…</numerusform>
+        </translation>
     </message>
     <message>
         <source>applications in the queue</source>
@@ -267,11 +295,19 @@
     </message>
     <message numerus="yes">
         <source>%n blank card(s) in stock</source>
-        <translation><numerusform>%n чистая карта на складе</numerusform><numerusform>%n чистые карты на складе</numerusform><numerusform>%n чистых карт на складе</numerusform></translation>
+        <translation>
+            <numerusform>%n чистая карта на складе</numerusform>
+            <numerusform>%n чистые карты на складе</numerusform>
+            <numerusform>%n чистых карт на складе</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Ribbon left for %n card(s)</source>
-        <translation><numerusform>Ленты хватит на %n карту</numerusform><numerusform>Ленты хватит на %n карты</numerusform><numerusform>Ленты хватит на %n карт</numerusform></translation>
+        <translation>
+            <numerusform>Ленты хватит на %n карту</numerusform>
+            <numerusform>Ленты хватит на %n карты</numerusform>
+            <numerusform>Ленты хватит на %n карт</numerusform>
+        </translation>
     </message>
     <message>
         <source>order a new ribbon</source>
@@ -301,7 +337,11 @@
     <name>QueuePage</name>
     <message numerus="yes">
         <source>Queue: %n application(s)</source>
-        <translation><numerusform>Очередь: %n заявка</numerusform><numerusform>Очередь: %n заявки</numerusform><numerusform>Очередь: %n заявок</numerusform></translation>
+        <translation>
+            <numerusform>Очередь: %n заявка</numerusform>
+            <numerusform>Очередь: %n заявки</numerusform>
+            <numerusform>Очередь: %n заявок</numerusform>
+        </translation>
     </message>
     <message>
         <source>All organisations</source>
@@ -337,7 +377,11 @@
     </message>
     <message numerus="yes">
         <source>%n card(s) in the batch</source>
-        <translation><numerusform>%n карта в партии</numerusform><numerusform>%n карты в партии</numerusform><numerusform>%n карт в партии</numerusform></translation>
+        <translation>
+            <numerusform>%n карта в партии</numerusform>
+            <numerusform>%n карты в партии</numerusform>
+            <numerusform>%n карт в партии</numerusform>
+        </translation>
     </message>
     <message>
         <source>More cards</source>
@@ -345,7 +389,11 @@
     </message>
     <message numerus="yes">
         <source>Print %n card(s)</source>
-        <translation><numerusform>Напечатать %n карту</numerusform><numerusform>Напечатать %n карты</numerusform><numerusform>Напечатать %n карт</numerusform></translation>
+        <translation>
+            <numerusform>Напечатать %n карту</numerusform>
+            <numerusform>Напечатать %n карты</numerusform>
+            <numerusform>Напечатать %n карт</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -356,15 +404,27 @@
     </message>
     <message numerus="yes">
         <source>Today: %n card(s) produced</source>
-        <translation><numerusform>Сегодня: изготовлена %n карта</numerusform><numerusform>Сегодня: изготовлено %n карты</numerusform><numerusform>Сегодня: изготовлено %n карт</numerusform></translation>
+        <translation>
+            <numerusform>Сегодня: изготовлена %n карта</numerusform>
+            <numerusform>Сегодня: изготовлено %n карты</numerusform>
+            <numerusform>Сегодня: изготовлено %n карт</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n handed over</source>
-        <translation><numerusform>выдана %n</numerusform><numerusform>выдано %n</numerusform><numerusform>выдано %n</numerusform></translation>
+        <translation>
+            <numerusform>выдана %n</numerusform>
+            <numerusform>выдано %n</numerusform>
+            <numerusform>выдано %n</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n waiting for handover</source>
-        <translation><numerusform>%n ждёт выдачи</numerusform><numerusform>%n ждут выдачи</numerusform><numerusform>%n ждут выдачи</numerusform></translation>
+        <translation>
+            <numerusform>%n ждёт выдачи</numerusform>
+            <numerusform>%n ждут выдачи</numerusform>
+            <numerusform>%n ждут выдачи</numerusform>
+        </translation>
     </message>
     <message>
         <source>By organisation: produced / handed over / spoiled / waiting</source>
@@ -372,7 +432,11 @@
     </message>
     <message numerus="yes">
         <source>Not handed over for more than %n day(s)</source>
-        <translation><numerusform>Не выданы дольше %n дня</numerusform><numerusform>Не выданы дольше %n дней</numerusform><numerusform>Не выданы дольше %n дней</numerusform></translation>
+        <translation>
+            <numerusform>Не выданы дольше %n дня</numerusform>
+            <numerusform>Не выданы дольше %n дней</numerusform>
+            <numerusform>Не выданы дольше %n дней</numerusform>
+        </translation>
     </message>
     <message>
         <source>Fewer days</source>
@@ -426,10 +490,6 @@
         <translation>Войти</translation>
     </message>
     <message>
-        <source>Type your operator number and PIN, or tap your staff card on the desk reader.</source>
-        <translation>Введите номер оператора и ПИН-код или приложите служебную карту к считывателю на столе.</translation>
-    </message>
-    <message>
         <source>Operator number</source>
         <translation>Номер оператора</translation>
     </message>
@@ -439,15 +499,15 @@
     </message>
     <message numerus="yes">
         <source>%n digit(s) of the PIN typed</source>
-        <translation><numerusform>Введена %n цифра ПИН-кода</numerusform><numerusform>Введены %n цифры ПИН-кода</numerusform><numerusform>Введено %n цифр ПИН-кода</numerusform></translation>
+        <translation>
+            <numerusform>Введена %n цифра ПИН-кода</numerusform>
+            <numerusform>Введены %n цифры ПИН-кода</numerusform>
+            <numerusform>Введено %n цифр ПИН-кода</numerusform>
+        </translation>
     </message>
     <message>
         <source>The operator number or the PIN is wrong. Try again.</source>
         <translation>Неверный номер оператора или ПИН-код. Попробуйте ещё раз.</translation>
-    </message>
-    <message>
-        <source>This card is not a staff card of this station.</source>
-        <translation>Эта карта не служебная карта этой станции.</translation>
     </message>
     <message>
         <source>The card could not be read. Tap it again and hold it still.</source>
@@ -466,15 +526,39 @@
         <translation>Войти по служебной карте</translation>
     </message>
     <message>
-        <source>Training: tap the supervisor's staff card</source>
+        <source>Training: tap the supervisor&apos;s staff card</source>
         <translation>Обучение: приложить служебную карту старшего оператора</translation>
+    </message>
+    <message>
+        <source>Type your operator number and PIN, or type your PIN and tap your staff card on the desk reader.</source>
+        <translation>Введите номер оператора и ПИН-код или введите ПИН-код и приложите служебную карту к считывателю на столе.</translation>
+    </message>
+    <message>
+        <source>This card is not a staff card of this station, or the PIN is wrong.</source>
+        <translation>Эта карта не служебная карта этой станции, или ПИН-код неверный.</translation>
+    </message>
+    <message>
+        <source>Type your PIN first, then tap your staff card.</source>
+        <translation>Сначала введите ПИН-код, затем приложите служебную карту.</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs. Wait a minute and try again.</source>
+        <translation>Слишком много неверных ПИН-кодов. Подождите минуту и попробуйте снова.</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: this operator is locked. Ask a supervisor to unlock it.</source>
+        <translation>Слишком много неверных ПИН-кодов: оператор заблокирован. Попросите руководителя разблокировать его.</translation>
     </message>
 </context>
 <context>
     <name>StationShell</name>
     <message numerus="yes">
         <source>%n status(es) wait for the registry</source>
-        <translation><numerusform>%n статус ждёт отправки в реестр</numerusform><numerusform>%n статуса ждут отправки в реестр</numerusform><numerusform>%n статусов ждут отправки в реестр</numerusform></translation>
+        <translation>
+            <numerusform>%n статус ждёт отправки в реестр</numerusform>
+            <numerusform>%n статуса ждут отправки в реестр</numerusform>
+            <numerusform>%n статусов ждут отправки в реестр</numerusform>
+        </translation>
     </message>
     <message>
         <source>Union card station</source>
@@ -516,7 +600,7 @@
         <translation>Лента закончилась. Установите новую ленту.</translation>
     </message>
     <message>
-        <source>The printer's cover is open. Close the cover.</source>
+        <source>The printer&apos;s cover is open. Close the cover.</source>
         <translation>Крышка принтера открыта. Закройте крышку.</translation>
     </message>
     <message>

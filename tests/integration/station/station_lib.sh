@@ -12,7 +12,7 @@
 export TZ=UTC
 export UNIONCARD_PASSPHRASE="station-test-passphrase"
 export UNIONCARD_CARD_KEYS_PASSPHRASE=$UNIONCARD_PASSPHRASE
-export UNIONCARD_OPERATOR_PIN=4711
+export UNIONCARD_OPERATOR_PIN=471147
 region=23
 registry_pid=
 printer_pid=

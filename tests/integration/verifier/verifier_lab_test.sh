@@ -49,7 +49,11 @@ export UNIONCARD_CARD_KEYS_PASSPHRASE=$UNIONCARD_PASSPHRASE
 make_tls || { echo "FAIL: TLS files"; exit 1; }
 db=sqlite:$work/registry.db
 "$registryd" seed --db "$db" --members 500 >/dev/null || { echo "FAIL: seed"; exit 1; }
-station_token=$("$registryd" device add --db "$db" --id st-23-01 --role station)
+# The station is of the region of the first pending application: a station sees only its own.
+station_region=$("$python" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT region FROM applications WHERE state = ? ORDER BY id LIMIT 1", ("pending",)).fetchone()[0])' \
+    "$work/registry.db") || { echo "FAIL: no pending application"; exit 1; }
+station_token=$("$registryd" device add --db "$db" --id st-23-01 --role station --region "$station_region")
 for desk in 1 2; do
     "$registryd" device add --db "$db" --id "vf-0$desk" --role verifier >"desk$desk.token"
     chmod 600 "desk$desk.token"

@@ -38,7 +38,7 @@ setup_registry 8
 serve || exit 1
 start_printer out
 init_station station.db
-UNIONCARD_NEW_OPERATOR_PIN=2580 "$station" --db station.db --operator sup1 operator add \
+UNIONCARD_NEW_OPERATOR_PIN=258025 "$station" --db station.db --operator sup1 operator add \
     --id op1 --name "Иванова И. И." --role operator >/dev/null || { echo "FAIL: operator add"; exit 1; }
 [ "$(queued station.db)" = 8 ]
 ok "8 applications queued at the station" $?
@@ -46,7 +46,7 @@ ok "8 applications queued at the station" $?
 
 # The kiosk, offscreen, on the real services.
 UNIONCARD_STATION_DB=$work/station.db UNIONCARD_E2E_OPERATOR_ID=op1 \
-    UNIONCARD_E2E_OPERATOR_PIN=2580 UNIONCARD_E2E_LAB=$lab UNIONCARD_E2E_LAB_DIR=$dir \
+    UNIONCARD_E2E_OPERATOR_PIN=258025 UNIONCARD_E2E_LAB=$lab UNIONCARD_E2E_LAB_DIR=$dir \
     UNIONCARD_E2E_PRINTER_OUT=$work/out QT_QPA_PLATFORM=offscreen QT_QUICK_BACKEND=software \
     XDG_RUNTIME_DIR=$work \
     "$tests" -input "$qml" -import qrc:/qt/qml >ui.txt 2>&1

@@ -3,7 +3,8 @@ import QtQuick
 import QtTest
 import UnionCard.Station
 
-// Sign-in: a wrong PIN is refused and said; the PIN and the staff card sign in; the role
+// Sign-in: a wrong PIN is refused and said; the PIN, or the PIN and the staff card, sign in
+// (the card alone does not); the role
 // decides what is on screen.
 TestCase {
     id: test
@@ -40,6 +41,8 @@ TestCase {
 
     function test_staffCardSignsInTheSupervisor() {
         const shell = createTemporaryObject(shellComponent, test.parent)
+        for (const d of harness.supervisorPin)
+            mouseClick(findChild(shell, "key" + d))
         mouseClick(findChild(shell, "cardSignIn"))
         tryCompare(station.session, "waitingForCard", true)
         harness.tapStaffCard(harness.staffCardUid)
@@ -48,9 +51,25 @@ TestCase {
         harness.removeCard()
     }
 
+    function test_theStaffCardAloneSignsNoOneIn() {
+        const shell = createTemporaryObject(shellComponent, test.parent)
+        mouseClick(findChild(shell, "cardSignIn"))
+        compare(station.session.error, "pin_first")
+        verify(!station.session.waitingForCard)
+        verify(findChild(shell, "signInError").text.length > 0)
+        station.session.signInWithCard("000000") // not the supervisor's PIN
+        tryCompare(station.session, "waitingForCard", true)
+        harness.tapStaffCard(harness.staffCardUid)
+        tryCompare(station.session, "waitingForCard", false, 5000)
+        verify(!station.session.signedIn)
+        compare(station.session.error, "unknown_card")
+        harness.removeCard()
+        verify(station.session.signIn(harness.supervisorId, harness.supervisorPin)) // clears the count
+    }
+
     function test_aForeignCardDoesNotSignIn() {
         createTemporaryObject(shellComponent, test.parent)
-        station.session.signInWithCard()
+        station.session.signInWithCard(harness.supervisorPin)
         harness.tapForeignCard()
         tryCompare(station.session, "waitingForCard", false, 5000)
         verify(!station.session.signedIn)

@@ -294,6 +294,14 @@ TEST_F(StoreTest, MigratesFromEveryEarlierVersionKeepingTheData) {
                     {numberOf(23, 42), std::int64_t{23}, std::int64_t{42}, std::string("m-1"),
                      std::int64_t{1}, std::string("revoked"), kDay.time_since_epoch().count(),
                      std::string("st-1")});
+                put("INSERT INTO events (idempotency_key, content_hash, kind, card_number, "
+                    "member_id, station, operator_id, at, received_at, card_sequence, reason, "
+                    "device_id, state_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                    "$11, $12, $13)",
+                    {std::string("key-00000001"), std::string("hash"), std::string("revoked"),
+                     numberOf(23, 42), std::string("m-1"), std::string("st-1"), std::string("op-1"),
+                     kDay.time_since_epoch().count(), kDay.time_since_epoch().count(),
+                     std::int64_t{1}, std::string(), std::string("st-1"), std::string("revoked")});
             }
             if (v >= 2) {
                 put("INSERT INTO devices (id, role, expires_at) VALUES ($1, $2, $3)",
@@ -313,6 +321,12 @@ TEST_F(StoreTest, MigratesFromEveryEarlierVersionKeepingTheData) {
             ASSERT_TRUE(page.ok());
             ASSERT_EQ(page->items.size(), 1u);
             EXPECT_EQ(page->items[0].id, "app-1");
+            // The events, their keys and their sequence survive every rebuild of their table.
+            auto events = store->eventsAfter(0, 10);
+            ASSERT_TRUE(events.ok()) << events.error().message;
+            ASSERT_EQ(events->size(), 1u);
+            EXPECT_EQ(events->front().event.idempotencyKey, "key-00000001");
+            EXPECT_EQ(events->front().sequence, 1u);
         }
         if (v >= 2) {
             auto d = store->deviceById("verifier-9");
@@ -959,15 +973,15 @@ TEST_F(StoreTest, FindsDevicesByTokenHash) {
     EXPECT_EQ((*byToken)->region, 23);
     EXPECT_EQ((*byToken)->expiresAt, kDay + 24h * 365);
 
-    // Disabling without a new token keeps the token.
+    // Disabling, or moving to another region, without a new token keeps the token.
     station.disabled = true;
-    station.region.reset();
+    station.region = 50;
     ASSERT_FALSE(store->putDevice(station, std::nullopt));
     auto again = store->deviceByToken(hashA);
     ASSERT_TRUE(again.ok());
     ASSERT_TRUE(again->has_value());
     EXPECT_TRUE((*again)->disabled);
-    EXPECT_FALSE((*again)->region);
+    EXPECT_EQ((*again)->region, 50);
 
     // A token belongs to one device.
     auto clash = store->putDevice({"verifier-1", Role::Verifier, {}, kDay, false}, hashA);

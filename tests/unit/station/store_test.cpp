@@ -135,16 +135,26 @@ TEST_F(StationStoreTest, AfterProductionTheRegistrysRulesApply) {
 
 TEST_F(StationStoreTest, OperatorsSignInWithTheirPinOnly) {
     ASSERT_FALSE(
-        store->putOperator({"op1", "Петров", Role::Operator, std::nullopt}, "4821", "sup"));
-    EXPECT_TRUE(store->signIn("op1", "4821").ok());
-    EXPECT_FALSE(store->signIn("op1", "4820").ok());
-    EXPECT_FALSE(store->signIn("nobody", "4821").ok());
+        store->putOperator({"op1", "Петров", Role::Operator, std::nullopt}, "482193", "sup"));
+    EXPECT_TRUE(store->signIn("op1", "482193").ok());
+    EXPECT_FALSE(store->signIn("op1", "482190").ok());
+    EXPECT_FALSE(store->signIn("nobody", "482193").ok());
     EXPECT_TRUE(store->putOperator({"op2", "x", Role::Operator, std::nullopt}, "12", "sup"))
         << "too short";
+    EXPECT_TRUE(store->putOperator({"op2", "x", Role::Operator, std::nullopt}, "48219", "sup"))
+        << "five digits are too few";
+    // A staff card is a second factor, never the only one.
+    EXPECT_TRUE(
+        store->putOperator({"op3", "Сидорова", Role::Supervisor, "04AABBCCDDEEFF"}, "", "sup"))
+        << "a new operator with a staff card and no PIN";
+    ASSERT_FALSE(store->putOperator({"op3", "Сидорова", Role::Supervisor, "04AABBCCDDEEFF"},
+                                    "731905", "sup"));
+    EXPECT_EQ(store->signInByCard("04AABBCCDDEEFF", "731905")->id, "op3");
+    EXPECT_FALSE(store->signInByCard("04000000000000", "731905").ok());
+    // Changing the role keeps the PIN.
     ASSERT_FALSE(
-        store->putOperator({"op3", "Сидорова", Role::Supervisor, "04AABBCCDDEEFF"}, "", "sup"));
-    EXPECT_EQ(store->signInByCard("04AABBCCDDEEFF")->id, "op3");
-    EXPECT_FALSE(store->signInByCard("04000000000000").ok());
+        store->putOperator({"op3", "Сидорова", Role::Operator, "04AABBCCDDEEFF"}, "", "sup"));
+    EXPECT_EQ(store->signIn("op3", "731905")->role, Role::Operator);
 }
 
 TEST_F(StationStoreTest, TheAuditLogFindsARemovedOrEditedEntry) {

@@ -132,6 +132,7 @@ enum class StoreErrorCode {
     IdempotencyConflict, ///< an idempotency key reused for a different event
     Exhausted,           ///< no serials left in the region
     LeaseQuota,          ///< a lease would leave more serials unused than the quota allows
+    OutOfScope,          ///< a station acting on another region's card or another's serial
     Unavailable,         ///< the database is down, locked beyond the timeout, or full
     Internal,            ///< a bug or a damaged database
 };
@@ -141,6 +142,13 @@ struct StoreError {
     std::string message; ///< in words, safe to show the caller
 };
 std::string_view toString(StoreErrorCode code);
+
+/// What the device reporting an event may touch. Unset: anything (an admin, the file import).
+/// A station's region: only cards of that region, and a card new to the registry only with a
+/// serial from one of that device's own leases.
+struct EventScope {
+    std::optional<int> region;
+};
 
 /// How many leased serials may wait unused (leased, no card made with them yet) at one time.
 /// A station needs only what its queue will take; the caps keep a stolen or faulty station
@@ -160,9 +168,10 @@ struct Lease {
     Seconds grantedAt{};
 };
 
-/// The answer to an online card lookup. Who the member is only for roles that may know.
+/// The answer to an online card lookup. Who the member is only for roles that may know, and a
+/// merchant learns only valid or not valid (NotValid stands for every other verdict).
 struct Lookup {
-    enum class Verdict { Valid, Suspended, Revoked, Unknown } verdict = Verdict::Unknown;
+    enum class Verdict { Valid, Suspended, Revoked, Unknown, NotValid } verdict = Verdict::Unknown;
     std::optional<CardState> state; ///< absent for a number the registry never issued
     std::string reason;             ///< in words
     // Filled only when the caller's role allows personal data:
@@ -171,6 +180,9 @@ struct Lookup {
     std::optional<std::uint32_t> organisationCode;
 };
 std::string_view toString(Lookup::Verdict verdict);
+
+/// The same answer cut to what a merchant may learn: valid, or not valid; no state, no date.
+Lookup merchantView(const Lookup& full);
 
 /// A verifier's record of a card shown at an event desk.
 struct CheckIn {

@@ -72,10 +72,12 @@ public:
 
     // Status events: checks the transition against the card's current state (nextState), records
     // the event and the new state together; the same idempotency key returns the first outcome
-    // with duplicate = true; a key reused with different content is a Conflict. A "produced"
-    // event with an application id closes that application.
-    virtual Result<EventOutcome, StoreError> recordEvent(const StatusEvent&,
-                                                         std::string_view deviceId) = 0;
+    // with duplicate = true; a key reused with different content is a Conflict. Keys are the
+    // reporting device's own: another device's event with the same key is another event. A
+    // "produced" event with an application id closes that application. Outside `scope`:
+    // OutOfScope, and nothing is recorded.
+    virtual Result<EventOutcome, StoreError>
+    recordEvent(const StatusEvent&, std::string_view deviceId, const EventScope& scope = {}) = 0;
     /// Events with sequence > after, in order, at most limit (export, replication).
     virtual Result<std::vector<RecordedEvent>, StoreError> eventsAfter(std::uint64_t after,
                                                                        int limit) = 0;
@@ -126,7 +128,8 @@ public:
     // Devices and their credentials. Tokens are stored as SHA-256 hashes only (64 hex digits,
     // either case). putDevice inserts or replaces the device; with no token it keeps the token
     // stored before, so a device can be disabled or moved without touching its credential. A
-    // token already held by another device is a Conflict.
+    // token already held by another device is a Conflict; a station without a region is
+    // InvalidArgument (it would act in every region).
     virtual std::optional<StoreError>
     putDevice(const Device&, const std::optional<std::string>& tokenSha256Hex) = 0;
     virtual Result<std::optional<Device>, StoreError>

@@ -26,6 +26,9 @@ namespace unioncard::station {
 
 struct StoreError {
     std::string message; ///< in words: what failed, on which file, what to do
+    /// For a refused sign-in: "locked" (a supervisor must unlock) or "wait" (too many wrong
+    /// PINs just now); empty otherwise.
+    std::string code = {};
 };
 
 /// A physical card's life at the station. The first four are in the printer.
@@ -50,6 +53,16 @@ bool inPrinter(CardState state);
 enum class Role { Operator, Supervisor, Auditor };
 std::string_view toString(Role role);
 std::optional<Role> parseRole(std::string_view text);
+
+/// Wrong PINs in a row that lock an operator until a supervisor unlocks them.
+inline constexpr int kPinAttemptsBeforeLock = 5;
+/// The wait before the try after the third wrong PIN in a row; it doubles with each more.
+inline constexpr std::chrono::seconds kFirstPinDelay{30};
+/// The shortest PIN a new or changed operator may get.
+inline constexpr std::size_t kMinPinDigits = 6;
+
+/// The wall clock, to the second (the default time of a sign-in).
+card::Seconds currentTime();
 
 struct Operator {
     std::string id;
@@ -119,11 +132,22 @@ public:
     std::optional<StoreError> setSetting(std::string_view key, std::string_view value);
 
     // ---- operators
+    /// Adds or changes an operator. A new operator needs a PIN of kMinPinDigits to 12 digits
+    /// (a staff card alone signs no one in); an empty PIN keeps the one stored.
     std::optional<StoreError> putOperator(const Operator& op, const std::string& pin,
                                           const std::string& by);
-    /// The operator if the PIN (or, with an empty PIN, the staff card UID) matches.
-    Result<Operator, StoreError> signIn(std::string_view id, std::string_view pin);
-    Result<Operator, StoreError> signInByCard(std::string_view uidHex);
+    /// The operator if the PIN matches. Each wrong PIN counts: from the third in a row the next
+    /// try waits (kFirstPinDelay, doubling each time), and the kPinAttemptsBeforeLock-th locks
+    /// the operator until a supervisor unlocks them; a right PIN clears the count. Tries while
+    /// waiting or locked are refused without looking at the PIN.
+    Result<Operator, StoreError> signIn(std::string_view id, std::string_view pin,
+                                        card::Seconds at = currentTime());
+    /// The operator whose staff card this is, if their PIN matches too: a copied UID alone
+    /// signs no one in. Counts wrong PINs as signIn does.
+    Result<Operator, StoreError> signInByCard(std::string_view uidHex, std::string_view pin,
+                                              card::Seconds at = currentTime());
+    /// Clears an operator's wrong-PIN count and lock (a supervisor's act, audited).
+    std::optional<StoreError> unlockOperator(std::string_view id, const std::string& by);
 
     // ---- applications
     /// Adds applications; those already held are left as they are. Members without consent are
