@@ -76,6 +76,7 @@ struct ServeOptions {
     bool plainHttp = false;
     std::string statusKey, statusCert, rootCert, trustList;
     int statusInterval = 60;
+    int statusListsKept = 288;
     std::size_t maxBody = 1024 * 1024;
     int threads = 8;
     LeaseQuota leaseQuota;
@@ -122,6 +123,7 @@ int serve(const std::string& db, const ServeOptions& o) {
     if (!o.trustList.empty())
         config.trustList = o.trustList;
     config.statusListInterval = std::chrono::seconds(o.statusInterval);
+    config.statusListsKept = o.statusListsKept;
     config.maxBodyBytes = o.maxBody;
     config.threads = o.threads;
     config.leaseQuota = o.leaseQuota;
@@ -188,6 +190,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--threads", serveOptions.threads, "worker threads")
         ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    app.add_option("--status-lists-kept", serveOptions.statusListsKept,
+                   "published status lists kept for deltas; older ones are pruned")
+        ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     app.add_option("--lease-quota-station", serveOptions.leaseQuota.perStation,
                    "leased serials one station may hold unused")

@@ -634,7 +634,9 @@ Result<std::string, std::string> cardOnDesk(Session& s, const std::string& reade
 int statusChange(const Globals& g, registry::EventKind kind, std::string number,
                  const std::string& reason, const std::string& reader, const std::string& member,
                  bool yes) {
-    const bool supervisorOnly = kind == registry::EventKind::Revoked;
+    // A lost card, like a revoked one, is over for good: supervisors only, as at the kiosk.
+    const bool supervisorOnly =
+        kind == registry::EventKind::Revoked || kind == registry::EventKind::Lost;
     auto s = openSession(g, true, supervisorOnly ? Role::Supervisor : Role::Operator);
     if (!s) {
         return usage(s.error());
@@ -1025,7 +1027,7 @@ int main(int argc, char** argv) {
     refuse->callback([&] {
         status = statusChange(g, registry::EventKind::Refused, number, reason, reader, {}, true);
     });
-    auto* lost = app.add_subcommand("lost", "the member reports the card lost");
+    auto* lost = app.add_subcommand("lost", "the member reports the card lost (supervisor)");
     addCard(lost, false);
     lost->callback([&] {
         status = statusChange(g, registry::EventKind::Lost, number, reason, reader, {}, true);

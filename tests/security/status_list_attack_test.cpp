@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <httplib.h>
+#include <set>
 #include <sqlite3.h>
 #include <thread>
 
@@ -102,8 +103,9 @@ protected:
     }
 
     void startRegistry(registry::StatusSigner signer, seconds interval,
-                       registry::LeaseQuota quota = {}) {
+                       registry::LeaseQuota quota = {}, int listsKept = 288) {
         registry::ServiceConfig config;
+        config.statusListsKept = listsKept;
         config.statusSigner = std::move(signer);
         config.statusListInterval = interval;
         config.leaseQuota = quota;
@@ -433,6 +435,55 @@ TEST_F(StatusListAttack, APhotoOfACardsBackIsNeverTakenForTheCard) {
     const auto chip = verifyOffline(store, cards[0]);
     EXPECT_EQ(chip.code, verifier::VerdictCode::Valid) << chip.reason;
     EXPECT_FALSE(chip.chipNotChecked);
+}
+
+} // namespace
+} // namespace unioncard
+
+namespace unioncard {
+namespace {
+
+// Any device that can make events (one station credential is enough) makes the registry sign
+// a new list each interval. Before the fix every list was kept forever: about 800 KB for the
+// whole union, each minute, until the disk was full and the registry stopped.
+TEST_F(StatusListAttack, ListsPublishedEveryIntervalNeverFillTheRegistrysDisk) {
+    startRegistry(keys.statusSigner(days(30)), seconds(0), {}, 2);
+    httplib::Client http("127.0.0.1", service->port);
+    http.set_bearer_token_auth(token);
+    auto publish = [&] {
+        auto r = http.Get("/v1/status-list");
+        EXPECT_TRUE(r && r->status == 200);
+        return r ? std::stoull(r->get_header_value("X-Status-List-Version")) : 0;
+    };
+    std::vector<std::uint64_t> versions{publish()};
+    {
+        auto store = take(registry::openStore(dbUrl));
+        for (const auto& [card, kind] : {std::pair{0, EventKind::Suspended},
+                                         {0, EventKind::Reinstated},
+                                         {1, EventKind::Suspended},
+                                         {1, EventKind::Reinstated}}) {
+            record(*store, cards[static_cast<std::size_t>(card)], kind);
+            versions.push_back(publish());
+        }
+    }
+    ASSERT_EQ(std::set<std::uint64_t>(versions.begin(), versions.end()).size(), 5u);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "registry.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* count = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM status_lists", -1, &count, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(count, 0), 2) << "only the newest two are kept";
+    sqlite3_finalize(count);
+    sqlite3_close(db);
+    // A desk holding a pruned version is told to fetch the whole list; a kept one gets a delta.
+    auto old = http.Get("/v1/status-list/delta?since=" + std::to_string(versions.front()));
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->status, 404);
+    EXPECT_NE(old->body.find("unknown_base"), std::string::npos);
+    auto kept = http.Get("/v1/status-list/delta?since=" + std::to_string(versions[3]));
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->status, 200);
 }
 
 } // namespace

@@ -53,6 +53,7 @@ public:
     statusList(std::uint64_t) override {
         return refused<std::optional<std::vector<std::uint8_t>>>();
     }
+    Result<int, StoreError> pruneStatusLists(int) override { return refused<int>(); }
     Result<std::optional<std::uint64_t>, StoreError> latestStatusListVersion() override {
         return refused<std::optional<std::uint64_t>>();
     }

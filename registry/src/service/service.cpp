@@ -625,7 +625,8 @@ std::optional<ServiceError> Service::bind() {
     }
     if (d.config.statusSigner)
         d.publisher = std::make_unique<StatusPublisher>(*d.store, *d.config.statusSigner,
-                                                        d.config.statusListInterval);
+                                                        d.config.statusListInterval,
+                                                        d.config.statusListsKept);
     d.routes();
     d.port = d.config.port == 0
                  ? s.bind_to_any_port(d.config.host)

@@ -22,8 +22,8 @@ StoreError internal(const StatusListError& error) {
 } // namespace
 
 StatusPublisher::StatusPublisher(Store& store, const StatusSigner& signer,
-                                 std::chrono::seconds interval)
-    : m_store(store), m_signer(signer), m_interval(interval) {}
+                                 std::chrono::seconds interval, int keptLists)
+    : m_store(store), m_signer(signer), m_interval(interval), m_keptLists(keptLists) {}
 
 Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     std::lock_guard lock(m_mutex);
@@ -72,6 +72,10 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
             return fail(m_failure->error);
         }
         published = std::move(built).value();
+        // A list a minute over months would fill the disk: only the newest are kept.
+        if (auto pruned = m_store.pruneStatusLists(m_keptLists); !pruned)
+            std::fprintf(stderr, "status list: pruning old lists failed: %s\n",
+                         pruned.error().message.c_str());
     }
     m_checkedAt = steadyNow;
     m_failure.reset();
@@ -170,12 +174,15 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at
 
 Result<std::shared_ptr<const StatusList>, StoreError> StatusPublisher::listAt(std::uint64_t version,
                                                                               Seconds at) {
-    if (auto it = m_lists.find(version); it != m_lists.end())
-        return it->second;
     std::shared_ptr<const Bytes> bytes;
-    if (m_latest && m_latest->version == version) {
-        bytes = m_latest->bytes;
-    } else {
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_lists.find(version); it != m_lists.end())
+            return it->second;
+        if (m_latest && m_latest->version == version)
+            bytes = m_latest->bytes;
+    }
+    if (!bytes) {
         auto kept = m_store.statusList(version);
         if (!kept)
             return fail(kept.error());
@@ -187,9 +194,10 @@ Result<std::shared_ptr<const StatusList>, StoreError> StatusPublisher::listAt(st
     auto list = StatusList::load(*bytes, m_signer.root, at);
     if (!list)
         return fail(internal(list.error()));
+    auto shared = std::make_shared<const StatusList>(std::move(list).value());
+    std::lock_guard lock(m_mutex);
     if (m_lists.size() >= kKeptLists)
         m_lists.erase(m_lists.begin());
-    auto shared = std::make_shared<const StatusList>(std::move(list).value());
     m_lists.emplace(version, shared);
     return shared;
 }
@@ -199,14 +207,19 @@ StatusPublisher::deltaSince(std::uint64_t since) {
     auto newest = latest();
     if (!newest)
         return fail(newest.error());
-    std::lock_guard lock(m_mutex);
     const Published& to = newest.value();
     if (since == to.version)
         return std::optional<Published>(Published{since, nullptr});
     if (since > to.version)
         return std::optional<Published>();
-    if (auto it = m_deltas.find(since); it != m_deltas.end() && it->second.version == to.version)
-        return std::optional<Published>(it->second);
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_deltas.find(since);
+            it != m_deltas.end() && it->second.version == to.version)
+            return std::optional<Published>(it->second);
+    }
+    // Two callers asking for the same old version at once may both compute its delta; the
+    // bytes differ only in their signatures, and either is right.
     const Seconds at = now();
     auto from = listAt(since, at);
     if (!from)
@@ -228,6 +241,7 @@ StatusPublisher::deltaSince(std::uint64_t since) {
     if (!delta)
         return fail(internal(delta.error()));
     Published published{to.version, std::make_shared<const Bytes>(std::move(delta).value())};
+    std::lock_guard lock(m_mutex);
     if (m_deltas.size() >= 64)
         m_deltas.erase(m_deltas.begin());
     m_deltas[since] = published;

@@ -22,12 +22,15 @@ public:
         std::shared_ptr<const Bytes> bytes; ///< null for a delta: the caller is up to date
     };
 
-    StatusPublisher(Store& store, const StatusSigner& signer, std::chrono::seconds interval);
+    /// Keeps the `keptLists` newest lists in the store (older ones are pruned after each build).
+    StatusPublisher(Store& store, const StatusSigner& signer, std::chrono::seconds interval,
+                    int keptLists);
 
     /// The newest snapshot, building one if the registry changed and the interval has passed.
     Result<Published, StoreError> latest();
     /// The delta from `since` to the newest snapshot; nullopt when `since` is not kept (or is
-    /// newer than anything published); bytes null when `since` is the newest.
+    /// newer than anything published); bytes null when `since` is the newest. Reading and
+    /// diffing an old list happen outside the publisher's lock: other callers do not wait.
     Result<std::optional<Published>, StoreError> deltaSince(std::uint64_t since);
     /// Why the newest build failed, while it has not succeeded since: then latest() and
     /// deltaSince() refuse (Unavailable) rather than call an older list current.
@@ -45,6 +48,7 @@ private:
     Store& m_store;
     const StatusSigner& m_signer;
     std::chrono::seconds m_interval;
+    int m_keptLists;
     std::mutex m_mutex;
     std::optional<Published> m_latest;
     std::chrono::steady_clock::time_point m_checkedAt{}; ///< when m_latest was last current

@@ -705,6 +705,20 @@ public:
         return std::optional<std::uint64_t>{static_cast<std::uint64_t>(rows->front().integer(0))};
     }
 
+    Result<int, StoreError> pruneStatusLists(int keepNewest) override {
+        if (keepNewest < 1)
+            return fail(invalid("at least the newest status list is kept"));
+        std::lock_guard lock(m_mutex);
+        auto r = transact<int>(TxMode::Write, [&]() -> TxResult<int> {
+            UC_TRY(gone, m_db->exec("DELETE FROM status_lists WHERE version < (SELECT "
+                                    "MIN(version) FROM (SELECT version FROM status_lists ORDER "
+                                    "BY version DESC LIMIT $1) AS newest)",
+                                    {std::int64_t{keepNewest}}));
+            return static_cast<int>(*gone);
+        });
+        return r;
+    }
+
     Result<bool, StoreError> recordCheckIn(const CheckIn& c, std::string_view deviceId) override {
         if (!isToken(c.nonce, 16, 64))
             return fail(invalid("the check-in nonce must be 16 to 64 of A-Z, a-z, 0-9, _ and -"));

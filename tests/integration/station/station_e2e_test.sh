@@ -117,6 +117,19 @@ assert ("spoiled", sys.argv[3]) in keys, "the spoiled card's event"
 PY
 ok "registry export: $cards produced events, 1 spoiled, each once" $?
 
+# People: an operator may not report a card lost (a final state, as at the kiosk: supervisors
+# only); a supervisor unlocks an operator, and a PIN of fewer than six digits is refused.
+UNIONCARD_NEW_OPERATOR_PIN=5820 check "a four-digit PIN is refused" 1 \
+    "$station" --db station.db --operator sup1 operator add --id op1 --name "Иванова И. И."
+expect_text "the refusal names the PIN's length" err.txt "6 to 12 digits"
+UNIONCARD_NEW_OPERATOR_PIN=582046 check "operator add" 0 \
+    "$station" --db station.db --operator sup1 operator add --id op1 --name "Иванова И. И."
+UNIONCARD_OPERATOR_PIN=582046 check "an operator reporting a card lost (refused as for revoke: exit 2)" 2 \
+    "$station" --db station.db --operator op1 lost "$remade_number"
+expect_text "the refusal names the role" err.txt "supervisor"
+check "operator unlock" 0 "$station" --db station.db --operator sup1 operator unlock --id op1
+check "operator unlock of nobody" 1 "$station" --db station.db --operator sup1 operator unlock --id op9
+
 # Chips read back on the Verifier reader: the first and last produced, and the remade one.
 mapfile -t chips < <("$python" -c '
 import sqlite3, sys

@@ -117,6 +117,9 @@ public:
     virtual Result<std::optional<std::vector<std::uint8_t>>, StoreError>
     statusList(std::uint64_t version) = 0;
     virtual Result<std::optional<std::uint64_t>, StoreError> latestStatusListVersion() = 0;
+    /// Removes all but the `keepNewest` newest kept lists (at least 1); returns how many went.
+    /// A desk holding a removed version is told to fetch the whole list (no delta from it).
+    virtual Result<int, StoreError> pruneStatusLists(int keepNewest) = 0;
 
     // Check-ins: recorded once per nonce. Returns whether this call recorded it (false: a retry).
     virtual Result<bool, StoreError> recordCheckIn(const CheckIn&, std::string_view deviceId) = 0;
