@@ -4,11 +4,13 @@
 //   unioncard-registryd --db sqlite:PATH|postgresql://... --listen 127.0.0.1:PORT [TLS options]
 //   unioncard-registryd seed --db ... --members N
 //   unioncard-registryd migrate --db ...
-//   unioncard-registryd device add --db ... --id ID --role ROLE [--region R] [--days N]
+//   unioncard-registryd device add|disable|enable|rotate|list|log --db ... (device_commands.cpp)
 //   unioncard-registryd import --db ... FILE.csv [--partial]
 //   unioncard-registryd export --db ... [--after SEQ] [--out FILE.csv]
 //
 // Exit status: 0 done, 1 refused or failed (the message says why), 2 usage.
+
+#include "device_commands.hpp"
 
 #include <unioncard/registry/api.hpp>
 #include <unioncard/registry/csv_exchange.hpp>
@@ -216,25 +218,8 @@ int main(int argc, char** argv) {
 
     auto* migrate = app.add_subcommand("migrate", "bring the database's schema up to date");
 
-    auto* device = app.add_subcommand("device", "register stations, verifiers and merchants");
-    device->require_subcommand(1);
-    auto* deviceAdd = device->add_subcommand("add", "register a device and print its token once");
-    std::string deviceId, roleText;
-    int region = 0;
-    int days = 365;
-    deviceAdd->add_option("--id", deviceId, "station or verifier id (a-z 0-9 -)")->required();
-    deviceAdd->add_option("--role", roleText, "station, verifier, merchant or admin")->required();
-    deviceAdd->add_option("--region", region, "limit a station to its region")
-        ->check(CLI::Range(1, 89));
-    deviceAdd->add_option("--days", days, "the credential's lifetime")
-        ->check(CLI::Range(1, 3650))
-        ->capture_default_str();
-    std::string expiresAt;
-    deviceAdd->add_option("--expires-at", expiresAt,
-                          "the credential's end as an RFC 3339 time (instead of --days)");
-    bool noToken = false;
-    deviceAdd->add_flag("--certificate-only", noToken,
-                        "no token: the device authenticates with its client certificate (CN = id)");
+    int deviceStatus = 0;
+    daemon::addDeviceCommands(app, db, deviceStatus);
 
     auto* import = app.add_subcommand("import", "import card applications from a CSV file");
     std::string importFile;
@@ -284,39 +269,8 @@ int main(int argc, char** argv) {
         fmt::print("schema version {}\n", version.value());
         return 0;
     }
-    if (app.got_subcommand(device)) {
-        auto role = parseRole(roleText);
-        if (!role)
-            return failWith(
-                fmt::format("unknown role '{}': station, verifier, merchant or admin", roleText));
-        if (!card::isValidStationId(deviceId))
-            return failWith(fmt::format("'{}' is not a valid id: 1-32 of a-z 0-9 -", deviceId));
-        auto store = open(db);
-        if (!store)
-            return failWith(store.error());
-        Device d;
-        d.id = deviceId;
-        d.role = *role;
-        if (region != 0)
-            d.region = region;
-        d.expiresAt =
-            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) +
-            std::chrono::days(days);
-        if (!expiresAt.empty()) {
-            auto parsed = api::parseTime(expiresAt);
-            if (!parsed)
-                return failWith(
-                    fmt::format("--expires-at wants an RFC 3339 time, not '{}'", expiresAt));
-            d.expiresAt = *parsed;
-        }
-        const std::string token = noToken ? std::string() : newToken();
-        if (auto error = store.value()->putDevice(d, noToken ? std::nullopt
-                                                             : std::optional(tokenDigest(token))))
-            return failWith(error->message);
-        if (!noToken)
-            fmt::print("{}\n", token); // shown once; the registry keeps only its SHA-256
-        return 0;
-    }
+    if (app.got_subcommand("device"))
+        return deviceStatus;
     if (app.got_subcommand(import)) {
         auto store = open(db);
         if (!store)

@@ -155,6 +155,18 @@ std::string_view toString(Lookup::Verdict verdict) {
     return "?";
 }
 
+std::string_view toString(DeviceAction action) {
+    switch (action) {
+    case DeviceAction::Disable:
+        return "disable";
+    case DeviceAction::Enable:
+        return "enable";
+    case DeviceAction::Rotate:
+        return "rotate";
+    }
+    return "?";
+}
+
 Lookup merchantView(const Lookup& full) {
     Lookup out;
     const bool valid = full.verdict == Lookup::Verdict::Valid;

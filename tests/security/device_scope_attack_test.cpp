@@ -255,3 +255,45 @@ TEST_F(DeviceAttack, AMerchantLearnsValidOrNotValidAndNothingMore) {
 
 } // namespace
 } // namespace unioncard
+
+namespace unioncard {
+namespace {
+
+// A station PC stolen with its token: the administrator disables the device, or rotates its
+// token, and the thief's next request is refused; nothing needs restarting. Before the fix
+// there was no way to do either short of editing the database.
+TEST_F(DeviceAttack, AStolenTokenStopsAtOnceWhenItsDeviceIsDisabledOrRotated) {
+    const std::string stolen = stations.at("st-23-01");
+    ASSERT_EQ(get(stolen, "/v1/applications").first, 200);
+    auto store = take(registry::openStore(dbUrl));
+    ASSERT_TRUE(
+        store->changeDevice("st-23-01", registry::DeviceAction::Disable, std::nullopt, "admin-1"));
+    EXPECT_EQ(get(stolen, "/v1/applications").first, 401);
+    ASSERT_TRUE(
+        store->changeDevice("st-23-01", registry::DeviceAction::Enable, std::nullopt, "admin-1"));
+    EXPECT_EQ(get(stolen, "/v1/applications").first, 200);
+    const std::string fresh = registry::newToken();
+    ASSERT_TRUE(store->changeDevice("st-23-01", registry::DeviceAction::Rotate,
+                                    registry::tokenDigest(fresh), "admin-2"));
+    EXPECT_EQ(get(stolen, "/v1/applications").first, 401) << "the old token is over";
+    EXPECT_EQ(get(fresh, "/v1/applications").first, 200);
+    // A rotation needs the new credential, and the id must exist.
+    EXPECT_FALSE(
+        store->changeDevice("st-23-01", registry::DeviceAction::Rotate, std::nullopt, "admin-2"));
+    EXPECT_EQ(
+        store->changeDevice("nobody", registry::DeviceAction::Disable, std::nullopt, "admin-2")
+            .error()
+            .code,
+        registry::StoreErrorCode::NotFound);
+    // Who did what is kept.
+    const auto log = take(store->deviceAudit("st-23-01"));
+    ASSERT_EQ(log.size(), 4u);
+    EXPECT_EQ(log[0].action, "put");
+    EXPECT_EQ(log[1].action, "disable");
+    EXPECT_EQ(log[1].by, "admin-1");
+    EXPECT_EQ(log[3].action, "rotate");
+    EXPECT_EQ(log[3].by, "admin-2");
+}
+
+} // namespace
+} // namespace unioncard

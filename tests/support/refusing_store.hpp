@@ -64,7 +64,19 @@ public:
                                                                    int) override {
         return refused<std::vector<RecordedCheckIn>>();
     }
-    std::optional<StoreError> putDevice(const Device&, const std::optional<std::string>&) override {
+    Result<Device, StoreError> changeDevice(std::string_view, DeviceAction,
+                                            const std::optional<std::string>&,
+                                            std::string_view) override {
+        return refused<Device>();
+    }
+    Result<std::vector<Device>, StoreError> devices() override {
+        return refused<std::vector<Device>>();
+    }
+    Result<std::vector<DeviceAuditEntry>, StoreError> deviceAudit(std::string_view) override {
+        return refused<std::vector<DeviceAuditEntry>>();
+    }
+    std::optional<StoreError> putDevice(const Device&, const std::optional<std::string>&,
+                                        std::string_view) override {
         return error();
     }
     Result<std::optional<Device>, StoreError> deviceByToken(std::string_view) override {

@@ -109,6 +109,20 @@ std::string peerCommonName(const SSL* ssl) {
     return n > 0 ? std::string(cn.data(), static_cast<std::size_t>(n)) : std::string();
 }
 
+// The SHA-256 of the peer's certificate (lowercase hex of the DER), to compare with a device's
+// pinned certificate; empty without one.
+std::string peerCertificateSha256(const SSL* ssl) {
+    X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    std::array<unsigned char, 32> digest{};
+    unsigned int length = 0;
+    if (cert == nullptr || X509_digest(cert, EVP_sha256(), digest.data(), &length) != 1)
+        return {};
+    std::string hex;
+    for (unsigned i = 0; i < length; ++i)
+        hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
 std::optional<long> integerParam(const httplib::Request& req, const char* name, long lo, long hi,
                                  httplib::Response& res) {
     if (!req.has_param(name))
@@ -194,6 +208,16 @@ struct Service::Impl {
             refuse(res, 401, "unknown_credential",
                    "this credential is not registered or was disabled; ask the registry's "
                    "administrator for a new one");
+            return std::nullopt;
+        }
+        if (!cn.empty() && device->certificateSha256 &&
+            peerCertificateSha256(req.ssl) != *device->certificateSha256) {
+            // The root issued it, but it is not the one registered: replaced (rotated) or a
+            // second certificate made for the same id.
+            refuse(res, 401, "unknown_credential",
+                   fmt::format("this is not the certificate registered for '{}'; ask the "
+                               "registry's administrator",
+                               device->id));
             return std::nullopt;
         }
         const auto now =

@@ -201,7 +201,7 @@ Application applicationFrom(const Row& r) {
     return a;
 }
 
-constexpr std::string_view kDeviceColumns = "id, role, region, expires_at, disabled";
+constexpr std::string_view kDeviceColumns = "id, role, region, expires_at, disabled, cert_sha256";
 
 std::optional<Device> deviceFrom(const Row& r) {
     Device d;
@@ -214,6 +214,7 @@ std::optional<Device> deviceFrom(const Row& r) {
         d.region = static_cast<int>(*region);
     d.expiresAt = fromUnix(r.integer(3));
     d.disabled = r.integer(4) != 0;
+    d.certificateSha256 = r.optText(5);
     return d;
 }
 
@@ -770,7 +771,8 @@ public:
     }
 
     std::optional<StoreError> putDevice(const Device& d,
-                                        const std::optional<std::string>& tokenSha256Hex) override {
+                                        const std::optional<std::string>& tokenSha256Hex,
+                                        std::string_view by) override {
         if (d.id.empty() || d.id.size() > 128)
             return invalid("a device id must be 1 to 128 characters");
         if (d.role == Role::Station && !d.region)
@@ -783,29 +785,118 @@ public:
             if (!token)
                 return invalid("a token hash must be 64 hexadecimal digits (SHA-256)");
         }
+        std::optional<std::string> certificate;
+        if (d.certificateSha256) {
+            certificate = normalisedHash(*d.certificateSha256);
+            if (!certificate)
+                return invalid("a certificate fingerprint must be 64 hexadecimal digits (SHA-256)");
+        }
         std::lock_guard lock(m_mutex);
         auto r = transact<bool>(TxMode::Write, [&]() -> TxResult<bool> {
-            // No new token keeps the stored one: changing a role or disabling a device does not
-            // need its credential.
+            // No new token (or certificate) keeps the stored one: changing a role or disabling
+            // a device does not need its credential.
             auto put = m_db->exec(
-                "INSERT INTO devices (id, role, region, token_sha256, expires_at, disabled) VALUES "
-                "($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET role = excluded.role, "
-                "region = excluded.region, token_sha256 = COALESCE(excluded.token_sha256, "
-                "devices.token_sha256), expires_at = excluded.expires_at, disabled = "
-                "excluded.disabled",
+                "INSERT INTO devices (id, role, region, token_sha256, expires_at, disabled, "
+                "cert_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+                "role = excluded.role, region = excluded.region, token_sha256 = "
+                "COALESCE(excluded.token_sha256, devices.token_sha256), expires_at = "
+                "excluded.expires_at, disabled = excluded.disabled, cert_sha256 = "
+                "COALESCE(excluded.cert_sha256, devices.cert_sha256)",
                 {d.id, std::string(toString(d.role)),
                  d.region ? Value{std::int64_t{*d.region}} : Value{nullptr}, sql::nullable(token),
-                 toUnix(d.expiresAt), std::int64_t{d.disabled ? 1 : 0}});
+                 toUnix(d.expiresAt), std::int64_t{d.disabled ? 1 : 0},
+                 sql::nullable(certificate)});
             if (!put && put.error().code == DbErrorCode::UniqueViolation)
                 return fail(StoreError{StoreErrorCode::Conflict,
                                        "this token already belongs to another device"});
             if (!put)
                 return fail(put.error());
+            UC_TRY(logged, logDevice(d.id, "put", by));
             return true;
         });
         if (!r)
             return r.error();
         return std::nullopt;
+    }
+
+    Result<Device, StoreError> changeDevice(std::string_view id, DeviceAction action,
+                                            const std::optional<std::string>& newSha256Hex,
+                                            std::string_view by) override {
+        std::optional<std::string> hash;
+        if (newSha256Hex) {
+            hash = normalisedHash(*newSha256Hex);
+            if (!hash)
+                return fail(invalid("a new credential's hash must be 64 hexadecimal digits"));
+        }
+        if (action == DeviceAction::Rotate && !hash)
+            return fail(invalid("a rotation needs the new token or certificate"));
+        std::lock_guard lock(m_mutex);
+        return transact<Device>(TxMode::Write, [&]() -> TxResult<Device> {
+            UC_TRY(rows,
+                   m_db->query(fmt::format("SELECT {} FROM devices WHERE id = $1", kDeviceColumns),
+                               {std::string(id)}));
+            if (rows->empty())
+                return fail(StoreError{StoreErrorCode::NotFound,
+                                       fmt::format("no device '{}' is registered", id)});
+            auto device = deviceFrom(rows->front());
+            if (!device)
+                return fail(
+                    StoreError{StoreErrorCode::Internal, "a stored device has an unknown role"});
+            const char* sql = nullptr;
+            sql::Params params{std::string(id)};
+            switch (action) {
+            case DeviceAction::Disable:
+            case DeviceAction::Enable:
+                device->disabled = action == DeviceAction::Disable;
+                sql = "UPDATE devices SET disabled = $2 WHERE id = $1";
+                params.push_back(std::int64_t{device->disabled ? 1 : 0});
+                break;
+            case DeviceAction::Rotate:
+                // A device pinned to a certificate gets a new pin; any other a new token.
+                sql = device->certificateSha256
+                          ? "UPDATE devices SET cert_sha256 = $2 WHERE id = $1"
+                          : "UPDATE devices SET token_sha256 = $2 WHERE id = $1";
+                if (device->certificateSha256)
+                    device->certificateSha256 = hash;
+                params.push_back(*hash);
+                break;
+            }
+            auto changed = m_db->exec(sql, params);
+            if (!changed && changed.error().code == DbErrorCode::UniqueViolation)
+                return fail(StoreError{StoreErrorCode::Conflict,
+                                       "this token already belongs to another device"});
+            if (!changed)
+                return fail(changed.error());
+            UC_TRY(logged, logDevice(device->id, toString(action), by));
+            return std::move(*device);
+        });
+    }
+
+    Result<std::vector<Device>, StoreError> devices() override {
+        std::lock_guard lock(m_mutex);
+        UC_TRY_STORE(
+            rows, m_db->query(fmt::format("SELECT {} FROM devices ORDER BY id", kDeviceColumns)));
+        std::vector<Device> out;
+        for (const Row& r : *rows) {
+            auto device = deviceFrom(r);
+            if (!device)
+                return fail(
+                    StoreError{StoreErrorCode::Internal, "a stored device has an unknown role"});
+            out.push_back(std::move(*device));
+        }
+        return out;
+    }
+
+    Result<std::vector<DeviceAuditEntry>, StoreError>
+    deviceAudit(std::string_view deviceId) override {
+        std::lock_guard lock(m_mutex);
+        UC_TRY_STORE(rows, m_db->query("SELECT at, device_id, action, by_whom FROM device_audit "
+                                       "WHERE $1 = '' OR device_id = $1 ORDER BY seq",
+                                       {std::string(deviceId)}));
+        std::vector<DeviceAuditEntry> out;
+        for (const Row& r : *rows)
+            out.push_back({fromUnix(r.integer(0)), r.text(1), r.text(2), r.text(3)});
+        return out;
     }
 
     Result<std::optional<Device>, StoreError>
@@ -825,6 +916,15 @@ public:
                                        const std::function<bool(SeedCard&)>& nextCard) override;
 
     // Each region's highest card serial (the status list's region table).
+    // One line of the device log, inside the caller's transaction.
+    Result<std::int64_t, DbError> logDevice(const std::string& id, std::string_view action,
+                                            std::string_view by) {
+        return m_db->exec(
+            "INSERT INTO device_audit (at, device_id, action, by_whom) VALUES ($1, "
+            "$2, $3, $4)",
+            {toUnix(now()), id, std::string(action), std::string(by.empty() ? "unknown" : by)});
+    }
+
     // Leased serials that no card has taken yet, over the leases `where` selects ($1).
     Result<std::uint64_t, DbError> unusedLeased(const char* where, Value key) {
         auto rows = m_db->query(

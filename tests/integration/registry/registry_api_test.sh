@@ -32,6 +32,9 @@ make_tls || exit 1
 # A device's client certificate issued by the union root (openssl opens the root's encrypted
 # key), and one from a stranger.
 make_client_cert vf-cert-01 root/root-cert.pem root/root-key.pem device || exit 1
+# Two certificates the root issued for one id: the device is pinned to the first.
+make_client_cert vf-cert-02 root/root-cert.pem root/root-key.pem pinned || exit 1
+make_client_cert vf-cert-02 root/root-cert.pem root/root-key.pem replacement || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=vf-cert-01 -keyout stranger.key -out stranger.pem 2>/dev/null || exit 1
 
@@ -46,6 +49,7 @@ admin=$(add_device office-admin admin) || exit 1
 # A credential that ran out a day ago, on the test's clock.
 expired=$(add_device vf-old verifier --expires-at "$(date -u -d "-1 day" +%FT%TZ)") || exit 1
 add_device vf-cert-01 verifier --certificate-only >/dev/null || exit 1
+add_device vf-cert-02 verifier --certificate pinned.pem >/dev/null || exit 1
 
 start_daemon() {
     start_registry "$registryd" --db "$db" --tls-cert tls.pem --tls-key tls.key \
@@ -95,6 +99,25 @@ http "$verifier" POST /v1/leases '{"region":23,"count":5}'; expect "a verifier l
 http "$station" POST /v1/leases '{"region":24,"count":5}'; expect "a station leases in its region only" 403 forbidden
 code=$(curl -s -o body.json -w '%{http_code}' --cacert tls-ca.pem --cert device.pem --key device.key "$base/v1/status-list")
 expect "a client certificate from the union root authenticates" 200
+# Devices: pinned certificates, disabling, rotation; each takes effect on the next request.
+with_cert() { # with_cert PREFIX PATH -> sets code
+    code=$(curl -s -o body.json -w '%{http_code}' --cacert tls-ca.pem --cert "$1.pem" --key "$1.key" "$base$2")
+}
+with_cert pinned /v1/status-list; expect "the pinned certificate" 200
+with_cert replacement /v1/status-list; expect "another root-issued certificate for a pinned id" 401 unknown_credential
+check "rotate to the replacement certificate" 0 "$registryd" device rotate --db "$db" --id vf-cert-02 --certificate replacement.pem
+with_cert replacement /v1/status-list; expect "the new pinned certificate" 200
+with_cert pinned /v1/status-list; expect "the rotated-out certificate" 401 unknown_credential
+check "disable a device" 0 "$registryd" device disable --db "$db" --id vf-01
+http "$verifier" GET /v1/status-list; expect "a disabled device's token" 401 unknown_credential
+check "enable it again" 0 "$registryd" device enable --db "$db" --id vf-01
+http "$verifier" GET /v1/status-list; expect "an enabled device's token" 200
+old_verifier=$verifier
+verifier=$("$registryd" device rotate --db "$db" --id vf-01) || { failed=$((failed + 1)); echo "FAIL: rotate"; }
+http "$old_verifier" GET /v1/status-list; expect "a rotated-out token" 401 unknown_credential
+http "$verifier" GET /v1/status-list; expect "the rotated token" 200
+check "device log" 0 "$registryd" device log --db "$db" --id vf-01
+expect_text "the log names each change" out.txt "vf-01 rotate by"
 curl -s -o /dev/null --cacert tls-ca.pem --cert stranger.pem --key stranger.key "$base/v1/health"
 rc=$?
 if [ "$rc" != 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a stranger's client certificate was accepted"; fi

@@ -213,9 +213,29 @@ std::optional<Role> parseRole(std::string_view text);
 struct Device {
     std::string id; ///< station or verifier id; for mutual TLS, its certificate's CN
     Role role = Role::Verifier;
-    std::optional<int> region; ///< a station may be limited to its region
+    std::optional<int> region; ///< a station's region (required for a station)
     Seconds expiresAt{};
     bool disabled = false;
+    /// The SHA-256 (lowercase hex, of the DER) of the one client certificate this device may
+    /// use; unset: any certificate the union root issued with its id as CN.
+    std::optional<std::string> certificateSha256 = {};
+};
+
+/// What an administrator does to a registered device's credential. Each takes effect on the
+/// device's next request, and is recorded with who did it.
+enum class DeviceAction {
+    Disable, ///< every request refused until enabled
+    Enable,
+    Rotate, ///< a new token (or pinned certificate) replaces the old, which stops at once
+};
+std::string_view toString(DeviceAction action);
+
+/// One line of a device's log.
+struct DeviceAuditEntry {
+    Seconds at{};
+    std::string deviceId;
+    std::string action; ///< "put", "disable", "enable", "rotate"
+    std::string by;
 };
 
 /// What each role may do.

@@ -133,8 +133,20 @@ public:
     // stored before, so a device can be disabled or moved without touching its credential. A
     // token already held by another device is a Conflict; a station without a region is
     // InvalidArgument (it would act in every region).
-    virtual std::optional<StoreError>
-    putDevice(const Device&, const std::optional<std::string>& tokenSha256Hex) = 0;
+    // Every put and change is logged with `by` (deviceAudit).
+    virtual std::optional<StoreError> putDevice(const Device&,
+                                                const std::optional<std::string>& tokenSha256Hex,
+                                                std::string_view by = "admin") = 0;
+    /// Disables, enables or rotates a device's credential. Rotate takes the new token's hash,
+    /// or for a device pinned to a certificate the new certificate's; the old one stops at
+    /// once. NotFound for an unknown id; InvalidArgument for a rotation without the new one.
+    virtual Result<Device, StoreError> changeDevice(std::string_view id, DeviceAction action,
+                                                    const std::optional<std::string>& newSha256Hex,
+                                                    std::string_view by) = 0;
+    /// Every device (by id), and the log of one device (empty id: of all), oldest first.
+    virtual Result<std::vector<Device>, StoreError> devices() = 0;
+    virtual Result<std::vector<DeviceAuditEntry>, StoreError>
+    deviceAudit(std::string_view deviceId) = 0;
     virtual Result<std::optional<Device>, StoreError>
     deviceByToken(std::string_view tokenSha256Hex) = 0;
     virtual Result<std::optional<Device>, StoreError> deviceById(std::string_view id) = 0;
