@@ -18,6 +18,7 @@
 #include <memory>
 #include <pwd.h>
 #include <unistd.h>
+#include <vector>
 
 namespace unioncard::registry::daemon {
 namespace {
@@ -176,6 +177,17 @@ int log(const std::string& db, const std::string& id) {
     return 0;
 }
 
+int addEvent(const std::string& db, const std::string& id, const std::string& name,
+             const std::vector<std::string>& desks) {
+    auto store = openStore(db);
+    if (!store)
+        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+    if (auto error = store.value()->putEvent(id, name, desks, operatorName()))
+        return failWith(error->message);
+    fmt::print("event {}: {} desk(s) added\n", id, desks.size());
+    return 0;
+}
+
 } // namespace
 
 void addDeviceCommands(CLI::App& app, const std::string& db, int& status) {
@@ -226,6 +238,20 @@ void addDeviceCommands(CLI::App& app, const std::string& db, int& status) {
     auto* logCmd = device->add_subcommand("log", "who added, disabled, enabled or rotated what");
     logCmd->add_option("--id", options->id, "only this device");
     logCmd->callback([&db, &status, options] { status = log(db, options->id); });
+
+    auto* event = app.add_subcommand("event", "events and the desks that check people in there");
+    event->require_subcommand(1);
+    auto name = std::make_shared<std::string>();
+    auto desks = std::make_shared<std::vector<std::string>>();
+    auto* eventAdd = event->add_subcommand(
+        "add", "register an event (or rename it) and add desks to it; only its desks may send "
+               "or read its check-ins");
+    eventAdd->add_option("--id", options->id, "the event's id, as the desks name it")->required();
+    eventAdd->add_option("--name", *name, "what it is called")->required();
+    eventAdd->add_option("--desk", *desks, "a verifier device id (repeat for each desk)");
+    eventAdd->callback([&db, &status, options, name, desks] {
+        status = addEvent(db, options->id, *name, *desks);
+    });
 }
 
 } // namespace unioncard::registry::daemon

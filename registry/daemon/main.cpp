@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
         fmt::print("schema version {}\n", version.value());
         return 0;
     }
-    if (app.got_subcommand("device"))
+    if (app.got_subcommand("device") || app.got_subcommand("event"))
         return deviceStatus;
     if (app.got_subcommand(import)) {
         auto store = open(db);

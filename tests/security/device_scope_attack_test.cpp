@@ -297,3 +297,36 @@ TEST_F(DeviceAttack, AStolenTokenStopsAtOnceWhenItsDeviceIsDisabledOrRotated) {
 
 } // namespace
 } // namespace unioncard
+
+namespace unioncard {
+namespace {
+
+// Any verifier could post check-ins to any event id, and every other desk of that event imported
+// them (a desk that was never at the forum filling its attendance), or read an event's list of
+// who came. Before the fix both answered 200.
+TEST_F(DeviceAttack, ADeskNotOnTheEventCannotPostOrReadItsCheckIns) {
+    auto store = take(registry::openStore(dbUrl));
+    const std::string forumDesk = addDevice(*store, "vf-forum", Role::Verifier, std::nullopt);
+    const std::string otherDesk = addDevice(*store, "vf-other", Role::Verifier, std::nullopt);
+    ASSERT_FALSE(store->putEvent("forum-2031", "Форум", {"vf-forum"}, "admin-1"));
+    auto post = [&](const std::string& token, const std::string& event, const std::string& nonce) {
+        registry::CheckIn c{nonce, event, "desk 1", awayCard->digits(), now()};
+        auto http = this->http(token);
+        auto r =
+            http.Post("/v1/check-ins", registry::toJson(std::vector{c}).dump(), "application/json");
+        return r ? r->status : 0;
+    };
+    EXPECT_EQ(post(otherDesk, "forum-2031", "nonce-from-the-other-desk"), 403);
+    EXPECT_EQ(post(otherDesk, "never-registered", "nonce-for-no-event-at-all"), 403);
+    EXPECT_EQ(post(forumDesk, "forum-2031", "nonce-from-the-forum-desk"), 200);
+    EXPECT_EQ(get(otherDesk, "/v1/check-ins?event_id=forum-2031").first, 403);
+    const auto [status, page] = get(forumDesk, "/v1/check-ins?event_id=forum-2031");
+    ASSERT_EQ(status, 200) << page.dump();
+    ASSERT_EQ(page.at("items").size(), 1u) << "the refused one was not recorded";
+    EXPECT_EQ(page.at("items")[0].at("nonce"), "nonce-from-the-forum-desk");
+    // An event names only registered devices.
+    EXPECT_TRUE(store->putEvent("forum-2031", "Форум", {"vf-nobody"}, "admin-1"));
+}
+
+} // namespace
+} // namespace unioncard

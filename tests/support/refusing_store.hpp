@@ -57,6 +57,13 @@ public:
     Result<std::optional<std::uint64_t>, StoreError> latestStatusListVersion() override {
         return refused<std::optional<std::uint64_t>>();
     }
+    std::optional<StoreError> putEvent(std::string_view, std::string_view,
+                                       const std::vector<std::string>&, std::string_view) override {
+        return refused<bool>().error();
+    }
+    Result<bool, StoreError> isEventDesk(std::string_view, std::string_view) override {
+        return refused<bool>();
+    }
     Result<bool, StoreError> recordCheckIn(const CheckIn&, std::string_view) override {
         return refused<bool>();
     }

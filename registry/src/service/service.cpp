@@ -20,6 +20,7 @@
 #include <fstream>
 #include <httplib.h>
 #include <limits>
+#include <set>
 
 namespace unioncard::registry {
 namespace {
@@ -272,6 +273,26 @@ struct Service::Impl {
         refuse(res, error);
     }
 
+    // Whether `device` may take part in `eventId`'s check-ins (an admin always); answers the
+    // refusal itself when not.
+    bool onEvent(httplib::Response& res, const Device& device, const std::string& eventId) {
+        if (device.role == Role::Admin)
+            return true;
+        auto desk = store->isEventDesk(eventId, device.id);
+        if (!desk) {
+            refuse(res, desk.error());
+            return false;
+        }
+        if (!desk.value()) {
+            refuse(res, 403, "out_of_scope",
+                   fmt::format("'{}' is not a desk of event '{}' (or no such event is "
+                               "registered); the registry's administrator adds desks to events",
+                               device.id, eventId));
+            return false;
+        }
+        return true;
+    }
+
     void routes() {
         httplib::Server& s = *server;
 
@@ -445,6 +466,16 @@ struct Service::Impl {
             auto checkIns = parse(req, res, [](const Json& j) { return parseCheckIns(j); });
             if (!checkIns)
                 return;
+            // A desk checks people in only at the events it is registered to: before recording
+            // any of the batch, so that a refused batch leaves nothing behind.
+            std::set<std::string> allowed;
+            for (const CheckIn& c : *checkIns) {
+                if (allowed.count(c.eventId) != 0)
+                    continue;
+                if (!onEvent(res, *device, c.eventId))
+                    return;
+                allowed.insert(c.eventId);
+            }
             int recorded = 0;
             int duplicates = 0;
             for (const CheckIn& c : *checkIns) {
@@ -457,13 +488,16 @@ struct Service::Impl {
         });
 
         s.Get("/v1/check-ins", [this](const httplib::Request& req, httplib::Response& res) {
-            if (!authenticate(req, res, Permission::WriteCheckIns))
+            auto device = authenticate(req, res, Permission::WriteCheckIns);
+            if (!device)
                 return;
             const std::string eventId = req.get_param_value("event_id");
             if (eventId.empty() || eventId.size() > 128 || !api::isCleanText(eventId))
                 return refuse(res, 400, "invalid_value",
                               "query parameter 'event_id' must name the event (1 to 128 "
                               "characters)");
+            if (!onEvent(res, *device, eventId))
+                return;
             const auto after =
                 integerParam(req, "after", 0, std::numeric_limits<long>::max() - 1, res);
             const auto limit = integerParam(req, "limit", 1, 10000, res);

@@ -6,6 +6,7 @@
 #include "store/migrations.hpp"
 
 #include <unioncard/card/card_number.hpp>
+#include <unioncard/registry/api.hpp>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -718,6 +719,44 @@ public:
             return static_cast<int>(*gone);
         });
         return r;
+    }
+
+    std::optional<StoreError> putEvent(std::string_view id, std::string_view name,
+                                       const std::vector<std::string>& desks,
+                                       std::string_view by) override {
+        if (id.empty() || id.size() > 128 || !api::isCleanText(id))
+            return invalid("an event id is 1 to 128 characters");
+        if (name.empty() || name.size() > 200 || !api::isCleanText(name))
+            return invalid("an event needs a name of 1 to 200 characters");
+        std::lock_guard lock(m_mutex);
+        auto r = transact<bool>(TxMode::Write, [&]() -> TxResult<bool> {
+            UC_TRY(put, m_db->exec("INSERT INTO registered_events (id, name, created_at) VALUES "
+                                   "($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = "
+                                   "excluded.name",
+                                   {std::string(id), std::string(name), toUnix(now())}));
+            for (const std::string& desk : desks) {
+                UC_TRY(known, m_db->query("SELECT 1 FROM devices WHERE id = $1", {desk}));
+                if (known->empty())
+                    return fail(invalid(fmt::format("no device '{}' is registered", desk)));
+                UC_TRY(added, m_db->exec("INSERT INTO event_desks (event_id, device_id) VALUES "
+                                         "($1, $2) ON CONFLICT DO NOTHING",
+                                         {std::string(id), desk}));
+                UC_TRY(logged, logDevice(desk, fmt::format("desk of event {}", id), by));
+            }
+            return true;
+        });
+        if (!r)
+            return r.error();
+        return std::nullopt;
+    }
+
+    Result<bool, StoreError> isEventDesk(std::string_view eventId,
+                                         std::string_view deviceId) override {
+        std::lock_guard lock(m_mutex);
+        UC_TRY_STORE(rows, m_db->query("SELECT 1 FROM event_desks WHERE event_id = $1 AND "
+                                       "device_id = $2",
+                                       {std::string(eventId), std::string(deviceId)}));
+        return !rows->empty();
     }
 
     Result<bool, StoreError> recordCheckIn(const CheckIn& c, std::string_view deviceId) override {

@@ -225,7 +225,10 @@ sleep 1.1 # the service's --status-interval
 code=$(curl -s -o delta.cose -w '%{http_code}' --cacert tls-ca.pem -H "Authorization: Bearer $verifier" "$base/v1/status-list/delta?since=$version")
 expect "a delta" 200
 
-# --- Check-ins: a nonce counts once
+# --- Check-ins: only from an event's desks, and a nonce counts once
+http "$verifier" POST /v1/check-ins "{\"check_ins\":[{\"nonce\":\"nonce-0000000000009\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:31:00Z\"}]}"
+expect "check-ins for an event the desk is not on" 403 out_of_scope
+check "put the desk on the event" 0 "$registryd" event add --db "$db" --id forum-2026 --name "Форум молодых педагогов" --desk vf-01
 checkins="{\"check_ins\":[{\"nonce\":\"nonce-0000000000001\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:32:00Z\"},{\"nonce\":\"nonce-0000000000002\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:33:00Z\"}]}"
 http "$verifier" POST /v1/check-ins "$checkins"; expect "check-ins" 200
 [ "$(field recorded)" = 2 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: check-ins not recorded"; cat body.json; }

@@ -121,6 +121,15 @@ public:
     /// A desk holding a removed version is told to fetch the whole list (no delta from it).
     virtual Result<int, StoreError> pruneStatusLists(int keepNewest) = 0;
 
+    // Events and their desks: an event's check-ins come from, and go to, only its desks.
+    /// Registers an event (or renames it) and adds `desks` (device ids) to it; logged with `by`.
+    virtual std::optional<StoreError> putEvent(std::string_view id, std::string_view name,
+                                               const std::vector<std::string>& desks,
+                                               std::string_view by) = 0;
+    /// Whether the event is registered and `deviceId` is one of its desks.
+    virtual Result<bool, StoreError> isEventDesk(std::string_view eventId,
+                                                 std::string_view deviceId) = 0;
+
     // Check-ins: recorded once per nonce. Returns whether this call recorded it (false: a retry).
     virtual Result<bool, StoreError> recordCheckIn(const CheckIn&, std::string_view deviceId) = 0;
     /// An event's check-ins received after `after` (a sequence from an earlier answer, 0 for
