@@ -49,6 +49,7 @@ struct Globals {
     std::string db = "station.db";
     bool json = false;
     std::string operatorId;
+    std::string secondOperatorId; ///< the second supervisor of a two-person act
 };
 
 int usage(const std::string& m) {
@@ -631,6 +632,23 @@ Result<std::string, std::string> cardOnDesk(Session& s, const std::string& reade
     return R(checked.record->number.digits());
 }
 
+// The two-person rule at the command line: the second supervisor is --second-operator, with
+// the PIN in UNIONCARD_SECOND_OPERATOR_PIN. Nullopt when approved; otherwise the exit status,
+// the refusal said.
+std::optional<int> approved(const Globals& g, Session& s, TwoPersonAct act, const json& what) {
+    const char* pin = std::getenv("UNIONCARD_SECOND_OPERATOR_PIN");
+    auto refused = s.store.approveBySecond(act, s.who.id, g.secondOperatorId, pin ? pin : "",
+                                           what.dump());
+    if (!refused) {
+        return std::nullopt;
+    }
+    if (g.secondOperatorId.empty()) {
+        return usage(refused->message +
+                     ": give --second-operator ID (PIN in UNIONCARD_SECOND_OPERATOR_PIN)");
+    }
+    return failed(refused->message);
+}
+
 int statusChange(const Globals& g, registry::EventKind kind, std::string number,
                  const std::string& reason, const std::string& reader, const std::string& member,
                  bool yes) {
@@ -676,6 +694,12 @@ int statusChange(const Globals& g, registry::EventKind kind, std::string number,
             return failed("not handed over");
         }
     }
+    if (kind == registry::EventKind::Revoked) {
+        if (auto refused = approved(g, s.value(), TwoPersonAct::Revoke,
+                                    json{{"card", parsed->digits()}, {"reason", reason}})) {
+            return *refused;
+        }
+    }
     if (auto e = s->store.record(parsed->digits(), kind, reason, s->who.id, now())) {
         return failed(e->message);
     }
@@ -693,6 +717,10 @@ int replaceCommand(const Globals& g, const std::string& number, const std::strin
     auto parsed = card::CardNumber::parse(number);
     if (!parsed) {
         return usage(parsed.error().message);
+    }
+    if (auto refused = approved(g, s.value(), TwoPersonAct::Replace,
+                                json{{"card", parsed->digits()}, {"reason", reason}})) {
+        return *refused;
     }
     auto id = s->store.replace(parsed->digits(), reason, s->who.id, now());
     if (!id) {
@@ -894,6 +922,17 @@ int operatorAdd(const Globals& g, const Operator& op) {
     }
     // No PIN keeps the operator's PIN (a change of name, role or staff card); a new operator
     // needs one, staff card or not.
+    auto before = s->store.operatorRole(op.id);
+    if (!before) {
+        return failed(before.error().message);
+    }
+    if (op.role == Role::Supervisor ? before.value() != Role::Supervisor
+                                    : before.value() && before.value() != op.role) {
+        if (auto refused = approved(g, s.value(), TwoPersonAct::ChangeRole,
+                                    json{{"operator", op.id}, {"role", toString(op.role)}})) {
+            return *refused;
+        }
+    }
     const char* pin = std::getenv("UNIONCARD_NEW_OPERATOR_PIN");
     if (auto e = s->store.putOperator(op, pin ? pin : "", s->who.id)) {
         return failed(e->message +
@@ -939,6 +978,9 @@ int main(int argc, char** argv) {
     app.add_flag("--json", g.json, "JSON output for scripts");
     app.add_option("--operator", g.operatorId,
                    "the signed-in operator (PIN in UNIONCARD_OPERATOR_PIN)");
+    app.add_option("--second-operator", g.secondOperatorId,
+                   "a second supervisor for revoke, replace and role changes (PIN in "
+                   "UNIONCARD_SECOND_OPERATOR_PIN)");
     int status = kOk;
 
     std::map<std::string, std::string> settings;

@@ -490,6 +490,69 @@ Result<Operator, StoreError> StationStore::signInByCard(std::string_view uidHex,
         StoreError{"this is not a staff card of this station, or the PIN is wrong"});
 }
 
+std::string_view toString(TwoPersonAct act) {
+    switch (act) {
+    case TwoPersonAct::Revoke:
+        return "revoke";
+    case TwoPersonAct::Replace:
+        return "replace";
+    case TwoPersonAct::ChangeRole:
+        return "change_role";
+    }
+    return "?";
+}
+
+std::optional<StoreError> StationStore::approveBySecond(TwoPersonAct act, const std::string& first,
+                                                        std::string_view secondId,
+                                                        std::string_view pin,
+                                                        const std::string& what, card::Seconds at) {
+    const std::string_view name = toString(act);
+    if (secondId.empty() && act == TwoPersonAct::ChangeRole) {
+        // A new station has its first supervisor only: the second one is made by the first.
+        Stmt count(m_impl->db, "SELECT COUNT(*) FROM operators WHERE role = 'supervisor' AND "
+                               "disabled = 0");
+        if (count.step() == SQLITE_ROW && count.colInt(0) <= 1) {
+            return audit(first, "approve",
+                         json{{"act", name},
+                              {"by", first},
+                              {"alone", "the station has no second supervisor yet"},
+                              {"what", json::parse(what, nullptr, false)}}
+                             .dump());
+        }
+    }
+    if (secondId.empty()) {
+        return StoreError{fmt::format("{} needs a second supervisor to sign in too", name),
+                          "second_person"};
+    }
+    if (secondId == first) {
+        return StoreError{fmt::format("{} needs a second supervisor, not {} again", name, first),
+                          "second_person"};
+    }
+    auto second = signIn(secondId, pin, at);
+    if (!second) {
+        return second.error();
+    }
+    if (second->role != Role::Supervisor) {
+        return StoreError{fmt::format("{} is {}: only a supervisor approves {}", second->id,
+                                      toString(second->role), name),
+                          "second_person"};
+    }
+    auto details = json::parse(what, nullptr, false);
+    return audit(
+        second->id, "approve",
+        json{{"act", name}, {"by", first}, {"what", details.is_discarded() ? json(what) : details}}
+            .dump());
+}
+
+Result<std::optional<Role>, StoreError> StationStore::operatorRole(std::string_view id) {
+    Stmt s(m_impl->db, "SELECT role FROM operators WHERE id = ?1");
+    s.text(1, id);
+    if (s.step() != SQLITE_ROW) {
+        return std::optional<Role>();
+    }
+    return parseRole(s.colText(0));
+}
+
 std::optional<StoreError> StationStore::unlockOperator(std::string_view id, const std::string& by) {
     return m_impl->transaction("unlocking an operator", [&]() -> std::optional<StoreError> {
         Stmt s(m_impl->db, "UPDATE operators SET failed_pins = 0, retry_after = 0, locked = 0 "

@@ -7,6 +7,8 @@
 #include <unioncard/card/pcsc/pcsc.hpp>
 #include <unioncard/registry/model.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <QMetaObject>
 
 namespace unioncard::station::ui {
@@ -200,8 +202,20 @@ bool HandoverController::reportLost() {
     return canReportLost() && recordEvent(registry::EventKind::Lost, {});
 }
 
-bool HandoverController::replace(const QString& reason) {
+bool HandoverController::replace(const QString& reason, const QString& secondId,
+                                 const QString& secondPin) {
     if (!canReplace() || reason.trimmed().isEmpty()) {
+        return false;
+    }
+    const std::string what =
+        nlohmann::json{{"card", m_row->cardNumber}, {"reason", reason.trimmed().toStdString()}}
+            .dump();
+    if (auto refused = m_context.store.approveBySecond(
+            TwoPersonAct::Replace, m_context.who->id, secondId.trimmed().toStdString(),
+            secondPin.toStdString(), what, nowSeconds())) {
+        fail(refused->code == "second_person" ? QStringLiteral("second_person")
+                                              : QStringLiteral("wrong_pin"),
+             qs(refused->message));
         return false;
     }
     auto id = m_context.store.replace(m_row->cardNumber, reason.trimmed().toStdString(),

@@ -32,7 +32,8 @@ class HandoverController : public QObject {
     Q_PROPERTY(bool canReplace READ canReplace NOTIFY changed)
     /// What was recorded last: "handed_over", "refused", "lost", "replaced".
     Q_PROPERTY(QString recorded READ recorded NOTIFY changed)
-    /// "", "not_union_card", "not_ours", "bad_number", "reader", "refused_by_rules", "role".
+    /// "", "not_union_card", "not_ours", "bad_number", "reader", "refused_by_rules", "role",
+    /// "second_person", "wrong_pin" (the second supervisor of a replacement).
     Q_PROPERTY(QString error READ error NOTIFY changed)
     Q_PROPERTY(QString errorDetail READ errorDetail NOTIFY changed)
     /// After recording: true once the registry has it, false while it waits in the outbox.
@@ -70,7 +71,10 @@ public:
     Q_INVOKABLE bool confirmHandover();
     Q_INVOKABLE bool refuse(const QString& reason);
     Q_INVOKABLE bool reportLost();
-    Q_INVOKABLE bool replace(const QString& reason);
+    /// Replacing a card is a two-person act: a second supervisor signs in for it with their id
+    /// and PIN (error "second_person" or "wrong_pin" when they do not).
+    Q_INVOKABLE bool replace(const QString& reason, const QString& secondId,
+                             const QString& secondPin);
     Q_INVOKABLE void reset();
 
 signals:

@@ -251,6 +251,8 @@ std::unique_ptr<SimulatedStation> SimulatedStation::create(const fs::path& folde
          O::supervisorPin},
         {{O::operatorId, "Иванов Пётр Николаевич", Role::Operator, std::nullopt}, O::operatorPin},
         {{O::auditorId, "Смирнова Ольга Викторовна", Role::Auditor, std::nullopt}, O::auditorPin},
+        {{O::secondSupervisorId, "Орлов Виктор Петрович", Role::Supervisor, std::nullopt},
+         O::secondSupervisorPin},
     };
     for (const auto& [op, pin] : people) {
         if (auto e = store->putOperator(op, pin, "setup")) {

@@ -39,6 +39,9 @@ struct SimulatedOperators {
     static constexpr const char* supervisorPin = "222222";
     static constexpr const char* auditorId = "aud-01";
     static constexpr const char* auditorPin = "333333";
+    /// The second supervisor, for the acts one person may not do alone.
+    static constexpr const char* secondSupervisorId = "sup-02";
+    static constexpr const char* secondSupervisorPin = "444444";
     /// The supervisor's staff card.
     static constexpr const char* supervisorCardUid = "04a1b2c3d4e5f6";
 };

@@ -96,3 +96,40 @@ TEST_F(SignInAttack, ACopiedStaffCardUidWithoutThePinSignsNoOneIn) {
 
 } // namespace
 } // namespace unioncard
+
+namespace unioncard {
+namespace {
+
+// One supervisor alone (or someone with one supervisor's PIN) could revoke or replace any card
+// and make more supervisors. Now each needs a second supervisor, and both are in the log.
+TEST_F(SignInAttack, OneSupervisorAloneCannotRevokeReplaceOrHandOutRights) {
+    using station::TwoPersonAct;
+    // A new station has one supervisor: it makes the second alone, and the log says so.
+    ASSERT_FALSE(store->approveBySecond(TwoPersonAct::ChangeRole, "sup-01", "", "",
+                                        R"({"operator":"sup-02"})", kDay));
+    ASSERT_FALSE(store->putOperator({"sup-02", "Орлов В. П.", Role::Supervisor, std::nullopt},
+                                    "630184", "sup-01"));
+    for (const auto act : {TwoPersonAct::Revoke, TwoPersonAct::Replace, TwoPersonAct::ChangeRole}) {
+        SCOPED_TRACE(std::string(station::toString(act)));
+        EXPECT_EQ(store->approveBySecond(act, "sup-01", "", "", "{}", kDay)->code, "second_person");
+        EXPECT_EQ(store->approveBySecond(act, "sup-01", "sup-01", "920417", "{}", kDay)->code,
+                  "second_person")
+            << "the same person twice";
+        EXPECT_EQ(store->approveBySecond(act, "sup-01", "op-01", "583016", "{}", kDay)->code,
+                  "second_person")
+            << "an operator is not a supervisor";
+        EXPECT_TRUE(store->approveBySecond(act, "sup-01", "sup-02", "111111", "{}", kDay))
+            << "a wrong PIN";
+        EXPECT_FALSE(store->approveBySecond(act, "sup-01", "sup-02", "630184",
+                                            R"({"card":"9643230000000018"})", kDay + hours(1)));
+    }
+    std::size_t approvals = 0;
+    for (const auto& entry : store->auditLog().value())
+        approvals += entry.action == "approve" ? 1 : 0;
+    EXPECT_EQ(approvals, 4u) << "the lone first one and three by the second";
+    const auto audit = store->verifyAudit(key.publicKey());
+    EXPECT_FALSE(audit.firstBad) << audit.problem;
+}
+
+} // namespace
+} // namespace unioncard

@@ -96,7 +96,36 @@ Rectangle {
                     Accessible.role: Accessible.StaticText
                     Accessible.name: text
                 }
-                BodyText { text: page.handover.organisation; Layout.fillWidth: true }
+                // Replacing is a two-person act: the second supervisor signs in here.
+        RowLayout {
+            visible: page.handover.state === "found" && page.handover.canReplace
+            spacing: Theme.spacing
+            Layout.fillWidth: true
+            TextField {
+                id: secondIdField
+                objectName: "secondIdField"
+                Layout.fillWidth: true
+                Layout.preferredHeight: Theme.touchTarget
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.fontBody
+                placeholderText: qsTr("Second supervisor's number")
+                Accessible.name: qsTr("Second supervisor's number")
+            }
+            TextField {
+                id: secondPinField
+                objectName: "secondPinField"
+                Layout.preferredWidth: 240
+                Layout.preferredHeight: Theme.touchTarget
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.fontBody
+                echoMode: TextInput.Password
+                inputMethodHints: Qt.ImhDigitsOnly
+                placeholderText: qsTr("Their PIN")
+                Accessible.name: qsTr("Second supervisor's PIN")
+            }
+        }
+
+        BodyText { text: page.handover.organisation; Layout.fillWidth: true }
                 BodyText { objectName: "cardNumber"; text: page.handover.number; font.bold: true }
                 BodyText {
                     objectName: "cardState"
@@ -145,6 +174,8 @@ Rectangle {
                 case "bad_number": return qsTr("The card number is not right. Check the digits.")
                 case "reader": return qsTr("The desk reader is not available.")
                 case "refused_by_rules": return qsTr("This cannot be done with the card in its present state.")
+                case "second_person": return qsTr("A replacement needs a second supervisor: they type their number and PIN.")
+                case "wrong_pin": return qsTr("The second supervisor's number or PIN is wrong.")
                 default: return ""
                 }
             }
@@ -202,7 +233,10 @@ Rectangle {
                 enabled: reasonField.text.trim().length > 0
                 text: qsTr("Replace the card")
                 color: Theme.secondary
-                onClicked: page.handover.replace(reasonField.text)
+                onClicked: {
+                    page.handover.replace(reasonField.text, secondIdField.text, secondPinField.text)
+                    secondPinField.text = ""
+                }
             }
             BigButton {
                 objectName: "nextButton"

@@ -230,6 +230,26 @@
         <source>Tap a card that is not a union card</source>
         <translation>Tap a card that is not a union card</translation>
     </message>
+    <message>
+        <source>Second supervisor&apos;s number</source>
+        <translation>Second supervisor&apos;s number</translation>
+    </message>
+    <message>
+        <source>Their PIN</source>
+        <translation>Their PIN</translation>
+    </message>
+    <message>
+        <source>Second supervisor&apos;s PIN</source>
+        <translation>Second supervisor&apos;s PIN</translation>
+    </message>
+    <message>
+        <source>A replacement needs a second supervisor: they type their number and PIN.</source>
+        <translation>A replacement needs a second supervisor: they type their number and PIN.</translation>
+    </message>
+    <message>
+        <source>The second supervisor&apos;s number or PIN is wrong.</source>
+        <translation>The second supervisor&apos;s number or PIN is wrong.</translation>
+    </message>
 </context>
 <context>
     <name>HomePage</name>

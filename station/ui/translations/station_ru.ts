@@ -234,6 +234,26 @@
         <source>Tap a card that is not a union card</source>
         <translation>Приложить чужую карту</translation>
     </message>
+    <message>
+        <source>Second supervisor&apos;s number</source>
+        <translation>Номер второго руководителя</translation>
+    </message>
+    <message>
+        <source>Their PIN</source>
+        <translation>Его ПИН-код</translation>
+    </message>
+    <message>
+        <source>Second supervisor&apos;s PIN</source>
+        <translation>ПИН-код второго руководителя</translation>
+    </message>
+    <message>
+        <source>A replacement needs a second supervisor: they type their number and PIN.</source>
+        <translation>Для замены нужен второй руководитель: пусть введёт свой номер и ПИН-код.</translation>
+    </message>
+    <message>
+        <source>The second supervisor&apos;s number or PIN is wrong.</source>
+        <translation>Номер или ПИН-код второго руководителя неверный.</translation>
+    </message>
 </context>
 <context>
     <name>HomePage</name>

@@ -128,6 +128,11 @@ UNIONCARD_OPERATOR_PIN=582046 check "an operator reporting a card lost (refused 
     "$station" --db station.db --operator op1 lost "$remade_number"
 expect_text "the refusal names the role" err.txt "supervisor"
 check "operator unlock" 0 "$station" --db station.db --operator sup1 operator unlock --id op1
+# Two people: the first supervisor makes the second alone (there is no other yet); from then on
+# revoking, replacing and role changes need both (revoking is tried at the end).
+UNIONCARD_NEW_OPERATOR_PIN=730591 check "the second supervisor" 0 \
+    "$station" --db station.db --operator sup1 operator add --id sup2 --name "Орлов В. П." --role supervisor
+
 check "operator unlock of nobody" 1 "$station" --db station.db --operator sup1 operator unlock --id op9
 
 # Chips read back on the Verifier reader: the first and last produced, and the remade one.
@@ -175,6 +180,18 @@ if [ -f "out/chips/$spoiled_uid.desfire" ]; then
     [ "$verdict" != valid ] && [ -n "$verdict" ]
     ok "unioncard-verifier: the spoiled card's chip ($spoiled_number) is $verdict" $?
 fi
+
+# Revoking the remade card, last (the checks above read it as valid): two supervisors.
+check "a revocation by one supervisor alone" 2 \
+    "$station" --db station.db --operator sup1 revoke "$remade_number" --reason "test"
+expect_text "the refusal asks for the second" err.txt "second supervisor"
+UNIONCARD_NEW_OPERATOR_PIN=582047 check "op1 made a supervisor by one alone" 2 \
+    "$station" --db station.db --operator sup1 operator add --id op1 --name "Иванова И. И." --role supervisor
+UNIONCARD_SECOND_OPERATOR_PIN=000000 check "a second supervisor with a wrong PIN" 1 \
+    "$station" --db station.db --operator sup1 --second-operator sup2 revoke "$remade_number" --reason "test"
+UNIONCARD_SECOND_OPERATOR_PIN=730591 check "a revocation by two" 0 \
+    "$station" --db station.db --operator sup1 --second-operator sup2 revoke "$remade_number" --reason "test"
+check "the audit log holds both" 0 "$station" --db station.db audit verify
 
 check "report" 0 "$station" --db station.db --json report
 finish

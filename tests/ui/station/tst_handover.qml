@@ -73,7 +73,17 @@ TestCase {
         verify(station.handover.reportLost())
         compare(station.handover.cardState, "lost")
         verify(station.handover.lookUp(numbers[0]))
-        verify(station.handover.replace("утеряна"))
+        // Two people replace a card: alone, or with a second who is not a supervisor, no.
+        verify(!station.handover.replace("утеряна", "", ""))
+        compare(station.handover.error, "second_person")
+        verify(!station.handover.replace("утеряна", harness.supervisorId, harness.supervisorPin))
+        compare(station.handover.error, "second_person")
+        verify(!station.handover.replace("утеряна", harness.operatorId, harness.operatorPin))
+        compare(station.handover.error, "second_person")
+        verify(!station.handover.replace("утеряна", harness.secondSupervisorId, "000000"))
+        compare(station.handover.error, "wrong_pin")
+        verify(station.handover.replace("утеряна", harness.secondSupervisorId,
+                                        harness.secondSupervisorPin))
         compare(station.handover.recorded, "replaced")
         station.queue.refresh()
         compare(station.queue.count, 10) // 12 - 3 made + 1 replacement

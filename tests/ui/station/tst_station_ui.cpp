@@ -34,6 +34,8 @@ class Harness : public QObject {
     Q_PROPERTY(QString supervisorPin READ supervisorPin CONSTANT)
     Q_PROPERTY(QString auditorId READ auditorId CONSTANT)
     Q_PROPERTY(QString auditorPin READ auditorPin CONSTANT)
+    Q_PROPERTY(QString secondSupervisorId READ secondSupervisorId CONSTANT)
+    Q_PROPERTY(QString secondSupervisorPin READ secondSupervisorPin CONSTANT)
     Q_PROPERTY(QString staffCardUid READ staffCardUid CONSTANT)
 
 public:
@@ -44,6 +46,8 @@ public:
     QString supervisorPin() const { return SimulatedOperators::supervisorPin; }
     QString auditorId() const { return SimulatedOperators::auditorId; }
     QString auditorPin() const { return SimulatedOperators::auditorPin; }
+    QString secondSupervisorId() const { return SimulatedOperators::secondSupervisorId; }
+    QString secondSupervisorPin() const { return SimulatedOperators::secondSupervisorPin; }
     QString staffCardUid() const { return SimulatedOperators::supervisorCardUid; }
 
     Q_INVOKABLE bool tapProducedCard(const QString& number) {

@@ -61,6 +61,12 @@ inline constexpr std::chrono::seconds kFirstPinDelay{30};
 /// The shortest PIN a new or changed operator may get.
 inline constexpr std::size_t kMinPinDigits = 6;
 
+/// What no one person does alone at a station (the two-person rule): a second supervisor
+/// signs in for it. Revoking or replacing a card ends one a member holds; making someone a
+/// supervisor, or changing an operator's role, hands out the rights to do both.
+enum class TwoPersonAct { Revoke, Replace, ChangeRole };
+std::string_view toString(TwoPersonAct act);
+
 /// The wall clock, to the second (the default time of a sign-in).
 card::Seconds currentTime();
 
@@ -146,6 +152,17 @@ public:
     /// signs no one in. Counts wrong PINs as signIn does.
     Result<Operator, StoreError> signInByCard(std::string_view uidHex, std::string_view pin,
                                               card::Seconds at = currentTime());
+    /// A second supervisor's approval of `act` by `first`: signs `secondId` in with `pin`
+    /// (counted as any sign-in), refuses the first person themself and anyone not a
+    /// supervisor, and writes both into the audit log with `what` (JSON text). The act follows.
+    /// A role change at a station with one supervisor only needs no second (the first makes
+    /// the second); the log says so.
+    std::optional<StoreError> approveBySecond(TwoPersonAct act, const std::string& first,
+                                              std::string_view secondId, std::string_view pin,
+                                              const std::string& what,
+                                              card::Seconds at = currentTime());
+    /// An operator's role, if the station has that operator.
+    Result<std::optional<Role>, StoreError> operatorRole(std::string_view id);
     /// Clears an operator's wrong-PIN count and lock (a supervisor's act, audited).
     std::optional<StoreError> unlockOperator(std::string_view id, const std::string& by);
 
