@@ -82,15 +82,24 @@ int add(const std::string& db, const DeviceOptions& o) {
                 fmt::format("--expires-at wants an RFC 3339 time, not '{}'", o.expiresAt));
         d.expiresAt = *parsed;
     }
+    auto store = openStore(db);
+    if (!store)
+        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+    // Adding again would re-enable a disabled device and mix credentials: changes have their
+    // own commands.
+    auto existing = store.value()->deviceById(o.id);
+    if (!existing)
+        return failWith(existing.error().message);
+    if (existing.value())
+        return failWith(fmt::format("'{}' is registered already: use device rotate, disable or "
+                                    "enable",
+                                    o.id));
     if (!o.certificate.empty()) {
         d.certificateSha256 = certificateSha256(o.certificate);
         if (d.certificateSha256->empty())
             return failWith(fmt::format("'{}' holds no PEM certificate", o.certificate));
     }
     const bool noToken = o.certificateOnly || !o.certificate.empty();
-    auto store = openStore(db);
-    if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
     const std::string token = noToken ? std::string() : newToken();
     if (auto error = store.value()->putDevice(
             d, noToken ? std::nullopt : std::optional(tokenDigest(token)), operatorName()))
@@ -113,17 +122,17 @@ int change(const std::string& db, const std::string& id, DeviceAction action,
             return failWith(current.error().message);
         if (!current.value())
             return failWith(fmt::format("no device '{}' is registered", id));
-        if (current.value()->certificateSha256 || !certificate.empty()) {
-            if (certificate.empty())
-                return failWith(fmt::format("'{}' uses a pinned certificate: give the new one "
-                                            "with --certificate",
-                                            id));
-            if (!current.value()->certificateSha256)
-                return failWith(
-                    fmt::format("'{}' uses a token: rotate it without --certificate", id));
+        if (!certificate.empty()) {
+            // Pinned to this certificate from now on; a token it had stops.
+            action = DeviceAction::Pin;
             credential = certificateSha256(certificate);
             if (credential->empty())
                 return failWith(fmt::format("'{}' holds no PEM certificate", certificate));
+        } else if (!current.value()->hasToken) {
+            // A new token would leave its certificate working: that is no rotation.
+            return failWith(fmt::format("'{}' signs in with a client certificate: give the new "
+                                        "one with --certificate (it is then the only one)",
+                                        id));
         } else {
             token = newToken();
             credential = tokenDigest(token);

@@ -163,6 +163,8 @@ std::string_view toString(DeviceAction action) {
         return "enable";
     case DeviceAction::Rotate:
         return "rotate";
+    case DeviceAction::Pin:
+        return "pin";
     }
     return "?";
 }

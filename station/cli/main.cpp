@@ -637,8 +637,8 @@ Result<std::string, std::string> cardOnDesk(Session& s, const std::string& reade
 // the refusal said.
 std::optional<int> approved(const Globals& g, Session& s, TwoPersonAct act, const json& what) {
     const char* pin = std::getenv("UNIONCARD_SECOND_OPERATOR_PIN");
-    auto refused = s.store.approveBySecond(act, s.who.id, g.secondOperatorId, pin ? pin : "",
-                                           what.dump());
+    auto refused =
+        s.store.approveBySecond(act, s.who.id, g.secondOperatorId, pin ? pin : "", what.dump());
     if (!refused) {
         return std::nullopt;
     }
@@ -943,11 +943,30 @@ int operatorAdd(const Globals& g, const Operator& op) {
 }
 
 int operatorUnlock(const Globals& g, const std::string& id) {
-    auto s = openSession(g, true, Role::Supervisor);
+    // With every supervisor locked out, no one could sign in to unlock: then the station key's
+    // passphrase alone (whoever holds it set the station up) unlocks a supervisor.
+    auto s =
+        openSession(g, true, g.operatorId.empty() ? std::nullopt : std::optional(Role::Supervisor));
     if (!s) {
         return usage(s.error());
     }
-    if (auto e = s->store.unlockOperator(id, s->who.id)) {
+    if (g.operatorId.empty()) {
+        auto open = s->store.supervisorsWhoCanSignIn();
+        if (!open) {
+            return failed(open.error().message);
+        }
+        if (open.value() > 0) {
+            return usage("sign in as a supervisor (--operator ID) to unlock an operator; the "
+                         "station key alone unlocks only when every supervisor is locked");
+        }
+        auto role = s->store.operatorRole(id);
+        if (!role || role.value() != Role::Supervisor) {
+            return usage(fmt::format("with the station key alone only a supervisor is "
+                                     "unlocked, and {} is not one",
+                                     id));
+        }
+    }
+    if (auto e = s->store.unlockOperator(id, g.operatorId.empty() ? "station-key" : s->who.id)) {
         return failed(e->message);
     }
     std::cout << fmt::format("{} can sign in again\n", id);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 
 namespace unioncard::station {
@@ -262,10 +263,12 @@ struct StationStore::Impl {
         }
         const std::int64_t failed = s.colInt(6);
         const card::Seconds retryAfter = fromUnix(s.colInt(7));
+        // By card, the answer does not name whose card it is.
+        const std::string who = std::string_view(column) == "id" ? op.id : "this card's operator";
         if (s.colInt(8) != 0) {
             return fail(StoreError{fmt::format("{} is locked after {} wrong PINs in a row: a "
                                                "supervisor must unlock them",
-                                               op.id, kPinAttemptsBeforeLock),
+                                               who, kPinAttemptsBeforeLock),
                                    "locked"});
         }
         if (at < retryAfter) {
@@ -274,15 +277,35 @@ struct StationStore::Impl {
                                                (retryAfter - at).count()),
                                    "wait"});
         }
-        const bool right = !s.colNull(3) && pinMatches(s.colText(3), pin);
-        const std::int64_t count = right ? 0 : failed + 1;
+        const std::optional<std::string> stored =
+            s.colNull(3) ? std::nullopt : std::optional(s.colText(3));
+        // The try counts before the PIN is looked at, in one statement: several tries at once
+        // (processes started together) each count, and none sees a count another missed.
+        std::int64_t tries = failed + 1;
+        {
+            Stmt counted(db, "UPDATE operators SET failed_pins = failed_pins + 1 WHERE id = ?1 "
+                             "RETURNING failed_pins");
+            if (counted.text(1, op.id).step() != SQLITE_ROW) {
+                return fail(error("counting a PIN try"));
+            }
+            tries = std::max(tries, counted.colInt(0));
+        }
+        const bool right = stored && pinMatches(*stored, pin);
+        const std::int64_t count = right ? 0 : tries;
         const bool lock = count >= kPinAttemptsBeforeLock;
         const auto wait = count >= 3 ? kFirstPinDelay * (std::int64_t{1} << (count - 3))
                                      : std::chrono::seconds(0);
-        Stmt update(db, "UPDATE operators SET failed_pins = ?2, retry_after = ?3, locked = ?4 "
-                        "WHERE id = ?1");
-        update.text(1, op.id).integer(2, count).integer(3, count >= 3 ? unixOf(at + wait) : 0);
-        if (!update.integer(4, lock ? 1 : 0).run()) {
+        // A right PIN clears the count; a wrong one (counted above) only ever raises the wait
+        // and the lock, so that a try finishing late undoes nothing another one did.
+        Stmt update(db, right ? "UPDATE operators SET failed_pins = 0, retry_after = 0 WHERE "
+                                "id = ?1"
+                              : "UPDATE operators SET retry_after = MAX(retry_after, ?2), "
+                                "locked = MAX(locked, ?3) WHERE id = ?1");
+        update.text(1, op.id);
+        if (!right) {
+            update.integer(2, count >= 3 ? unixOf(at + wait) : 0).integer(3, lock ? 1 : 0);
+        }
+        if (!update.run()) {
             return fail(error("counting a wrong PIN"));
         }
         if (right) {
@@ -295,7 +318,7 @@ struct StationStore::Impl {
             }
             return fail(StoreError{fmt::format("{} is now locked after {} wrong PINs in a row: a "
                                                "supervisor must unlock them",
-                                               op.id, count),
+                                               who, count),
                                    "locked"});
         }
         return fail(refused);
@@ -542,6 +565,15 @@ std::optional<StoreError> StationStore::approveBySecond(TwoPersonAct act, const 
         second->id, "approve",
         json{{"act", name}, {"by", first}, {"what", details.is_discarded() ? json(what) : details}}
             .dump());
+}
+
+Result<int, StoreError> StationStore::supervisorsWhoCanSignIn() {
+    Stmt s(m_impl->db, "SELECT COUNT(*) FROM operators WHERE role = 'supervisor' AND disabled = 0 "
+                       "AND locked = 0");
+    if (s.step() != SQLITE_ROW) {
+        return fail(m_impl->error("counting supervisors"));
+    }
+    return static_cast<int>(s.colInt(0));
 }
 
 Result<std::optional<Role>, StoreError> StationStore::operatorRole(std::string_view id) {

@@ -330,3 +330,39 @@ TEST_F(DeviceAttack, ADeskNotOnTheEventCannotPostOrReadItsCheckIns) {
 
 } // namespace
 } // namespace unioncard
+
+namespace unioncard {
+namespace {
+
+// A station makes a card from its own lease, but for another region's member: the card would
+// be of its region, so its lookup would then tell it the member's name. Or it closes another
+// region's application with a card of its own. Before the fix both were recorded, and the
+// answers told which member ids exist anywhere.
+TEST_F(DeviceAttack, AStationMakingACardForAnotherRegionsMemberLearnsNothing) {
+    const auto mine = take(card::CardNumber::compose(23, homeLease.firstSerial + 1));
+    const auto [status, body] = post(
+        "st-23-01", event(EventKind::Produced, mine, away.memberId, "st-23-01", "make-for-away"));
+    EXPECT_EQ(status, 403) << body.dump();
+    EXPECT_EQ(body.value("error", ""), "out_of_scope");
+    // The same words as for a member id that exists nowhere.
+    const auto [none, nobody] = post(
+        "st-23-01", event(EventKind::Produced, mine, "member-nobody", "st-23-01", "make-for-none"));
+    EXPECT_EQ(none, 403);
+    EXPECT_EQ(nobody.value("message", ""), body.value("message", "?"));
+    EXPECT_EQ(
+        get(stations.at("st-23-01"), "/v1/cards/" + mine.digits()).second.value("verdict", ""),
+        "unknown");
+    // Another region's application, with a member of its own.
+    auto closing = event(EventKind::Produced, mine, home.memberId, "st-23-01", "close-away-app");
+    closing.applicationId = away.id;
+    EXPECT_EQ(post("st-23-01", closing).first, 403);
+    const auto [listed, page] = get(stations.at("st-away"), "/v1/applications?limit=1000");
+    ASSERT_EQ(listed, 200);
+    bool stillPending = false;
+    for (const Json& item : page.at("items"))
+        stillPending = stillPending || item.at("id") == away.id;
+    EXPECT_TRUE(stillPending) << "the other region's application is still to be made";
+}
+
+} // namespace
+} // namespace unioncard

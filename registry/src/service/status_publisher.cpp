@@ -229,6 +229,8 @@ StatusPublisher::deltaSince(std::uint64_t since) {
     auto target = listAt(to.version, at);
     if (!target)
         return fail(target.error());
+    if (!target.value())
+        return std::optional<Published>(); // pruned meanwhile by a newer build: take the list
     // A region cut lower than before (fitCoverage) is beyond what a delta says: the desk
     // takes the whole list instead.
     for (int region = kStatusMinRegion; region <= kStatusMaxRegion; ++region) {

@@ -202,7 +202,8 @@ Application applicationFrom(const Row& r) {
     return a;
 }
 
-constexpr std::string_view kDeviceColumns = "id, role, region, expires_at, disabled, cert_sha256";
+constexpr std::string_view kDeviceColumns = "id, role, region, expires_at, disabled, cert_sha256, "
+                                            "CASE WHEN token_sha256 IS NULL THEN 0 ELSE 1 END";
 
 std::optional<Device> deviceFrom(const Row& r) {
     Device d;
@@ -216,6 +217,7 @@ std::optional<Device> deviceFrom(const Row& r) {
     d.expiresAt = fromUnix(r.integer(3));
     d.disabled = r.integer(4) != 0;
     d.certificateSha256 = r.optText(5);
+    d.hasToken = r.integer(6) != 0;
     return d;
 }
 
@@ -410,7 +412,15 @@ public:
                         return fail(invalid("the card belongs to another member"));
                 } else {
                     UC_TRY(member,
-                           m_db->query("SELECT 1 FROM members WHERE id = $1", {e.memberId}));
+                           m_db->query("SELECT region FROM members WHERE id = $1", {e.memberId}));
+                    // A station hears of members of its region only: one of another region
+                    // is answered as if there were none, and gets no card from it.
+                    if (scope.region &&
+                        (member->empty() || member->front().integer(0) != *scope.region))
+                        return fail(StoreError{StoreErrorCode::OutOfScope,
+                                               fmt::format("region {:02} has no member with this "
+                                                           "id",
+                                                           *scope.region)});
                     if (member->empty())
                         return fail(invalid("the registry has no member with this id"));
                     // A new card's serial must have been leased: a mistyped or made-up number
@@ -445,9 +455,14 @@ public:
                     return fail(StoreError{StoreErrorCode::Conflict, next.error().reason});
 
                 if (e.kind == EventKind::Produced && e.applicationId) {
-                    UC_TRY(app,
-                           m_db->query("SELECT member_id, state FROM applications WHERE id = $1",
-                                       {*e.applicationId}));
+                    UC_TRY(app, m_db->query("SELECT member_id, state, region FROM applications "
+                                            "WHERE id = $1",
+                                            {*e.applicationId}));
+                    if (scope.region && (app->empty() || app->front().integer(2) != *scope.region))
+                        return fail(StoreError{StoreErrorCode::OutOfScope,
+                                               fmt::format("region {:02} has no application with "
+                                                           "this id",
+                                                           *scope.region)});
                     if (app->empty())
                         return fail(invalid("the registry has no application with this id"));
                     if (app->front().text(0) != e.memberId)
@@ -724,8 +739,8 @@ public:
     std::optional<StoreError> putEvent(std::string_view id, std::string_view name,
                                        const std::vector<std::string>& desks,
                                        std::string_view by) override {
-        if (id.empty() || id.size() > 128 || !api::isCleanText(id))
-            return invalid("an event id is 1 to 128 characters");
+        if (!isToken(id, 1, 64)) // as a check-in names it
+            return invalid("an event id is 1 to 64 of A-Z, a-z, 0-9, _ and -");
         if (name.empty() || name.size() > 200 || !api::isCleanText(name))
             return invalid("an event needs a name of 1 to 200 characters");
         std::lock_guard lock(m_mutex);
@@ -867,7 +882,7 @@ public:
             if (!hash)
                 return fail(invalid("a new credential's hash must be 64 hexadecimal digits"));
         }
-        if (action == DeviceAction::Rotate && !hash)
+        if ((action == DeviceAction::Rotate || action == DeviceAction::Pin) && !hash)
             return fail(invalid("a rotation needs the new token or certificate"));
         std::lock_guard lock(m_mutex);
         return transact<Device>(TxMode::Write, [&]() -> TxResult<Device> {
@@ -891,12 +906,14 @@ public:
                 params.push_back(std::int64_t{device->disabled ? 1 : 0});
                 break;
             case DeviceAction::Rotate:
-                // A device pinned to a certificate gets a new pin; any other a new token.
-                sql = device->certificateSha256
-                          ? "UPDATE devices SET cert_sha256 = $2 WHERE id = $1"
-                          : "UPDATE devices SET token_sha256 = $2 WHERE id = $1";
-                if (device->certificateSha256)
-                    device->certificateSha256 = hash;
+                sql = "UPDATE devices SET token_sha256 = $2 WHERE id = $1";
+                device->hasToken = true;
+                params.push_back(*hash);
+                break;
+            case DeviceAction::Pin:
+                sql = "UPDATE devices SET cert_sha256 = $2, token_sha256 = NULL WHERE id = $1";
+                device->certificateSha256 = hash;
+                device->hasToken = false;
                 params.push_back(*hash);
                 break;
             }

@@ -116,6 +116,8 @@ old_verifier=$verifier
 verifier=$("$registryd" device rotate --db "$db" --id vf-01) || { failed=$((failed + 1)); echo "FAIL: rotate"; }
 http "$old_verifier" GET /v1/status-list; expect "a rotated-out token" 401 unknown_credential
 http "$verifier" GET /v1/status-list; expect "the rotated token" 200
+check "a new token for a certificate device (its certificate would still work)" 1 "$registryd" device rotate --db "$db" --id vf-cert-01
+check "adding a registered id again (it would re-enable it)" 1 "$registryd" device add --db "$db" --id vf-01 --role verifier
 check "device log" 0 "$registryd" device log --db "$db" --id vf-01
 expect_text "the log names each change" out.txt "vf-01 rotate by"
 curl -s -o /dev/null --cacert tls-ca.pem --cert stranger.pem --key stranger.key "$base/v1/health"

@@ -192,6 +192,15 @@ UNIONCARD_SECOND_OPERATOR_PIN=000000 check "a second supervisor with a wrong PIN
 UNIONCARD_SECOND_OPERATOR_PIN=730591 check "a revocation by two" 0 \
     "$station" --db station.db --operator sup1 --second-operator sup2 revoke "$remade_number" --reason "test"
 check "the audit log holds both" 0 "$station" --db station.db audit verify
+# Every supervisor locked by wrong PINs (set in the file, as five wrong PINs each would): the
+# station key alone unlocks a supervisor, and only then.
+check "the key alone while a supervisor can sign in" 2 "$station" --db station.db operator unlock --id op1
+"$python" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE operators SET locked = 1 WHERE role = ?", ("supervisor",)); c.commit()' "$work/station.db"
+check "a locked supervisor cannot sign in" 2 "$station" --db station.db --operator sup1 operator unlock --id sup2
+expect_text "it says why" err.txt "locked"
+check "the key alone unlocks a supervisor when all are locked" 0 "$station" --db station.db operator unlock --id sup1
+check "the unlocked supervisor signs in and unlocks the other" 0 \
+    "$station" --db station.db --operator sup1 operator unlock --id sup2
 
 check "report" 0 "$station" --db station.db --json report
 finish

@@ -219,6 +219,7 @@ struct Device {
     /// The SHA-256 (lowercase hex, of the DER) of the one client certificate this device may
     /// use; unset: any certificate the union root issued with its id as CN.
     std::optional<std::string> certificateSha256 = {};
+    bool hasToken = false; ///< read from the store: whether a bearer token is registered
 };
 
 /// What an administrator does to a registered device's credential. Each takes effect on the
@@ -226,7 +227,8 @@ struct Device {
 enum class DeviceAction {
     Disable, ///< every request refused until enabled
     Enable,
-    Rotate, ///< a new token (or pinned certificate) replaces the old, which stops at once
+    Rotate, ///< a new token replaces the old, which stops at once
+    Pin,    ///< this certificate only from now on; any token the device had stops
 };
 std::string_view toString(DeviceAction action);
 

@@ -44,7 +44,8 @@ struct ServiceConfig {
     /// A newer status list is built when the registry changed and the last one is older than
     /// this; between builds every verifier gets the same bytes.
     std::chrono::seconds statusListInterval{60};
-    /// Published lists kept for deltas (a day of builds at 5 minutes); a desk holding an older
+    /// Published lists kept for deltas (about 5 hours of builds at 60 s, a day at 5 minutes); a
+    /// desk holding an older
     /// one fetches the whole list.
     int statusListsKept = 288;
     /// The signed trust list (unioncard trust-list build) served at /v1/trust-list; read again

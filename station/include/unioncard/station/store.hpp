@@ -161,6 +161,8 @@ public:
                                               std::string_view secondId, std::string_view pin,
                                               const std::string& what,
                                               card::Seconds at = currentTime());
+    /// How many supervisors are enabled and not locked by wrong PINs.
+    Result<int, StoreError> supervisorsWhoCanSignIn();
     /// An operator's role, if the station has that operator.
     Result<std::optional<Role>, StoreError> operatorRole(std::string_view id);
     /// Clears an operator's wrong-PIN count and lock (a supervisor's act, audited).
