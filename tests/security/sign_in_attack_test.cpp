@@ -124,7 +124,9 @@ TEST_F(SignInAttack, OneSupervisorAloneCannotRevokeReplaceOrHandOutRights) {
                                             R"({"card":"9643230000000018"})", kDay + hours(1)));
     }
     std::size_t approvals = 0;
-    for (const auto& entry : store->auditLog().value())
+    const auto log = store->auditLog();
+    ASSERT_TRUE(log) << log.error().message;
+    for (const auto& entry : log.value())
         approvals += entry.action == "approve" ? 1 : 0;
     EXPECT_EQ(approvals, 4u) << "the lone first one and three by the second";
     const auto audit = store->verifyAudit(key.publicKey());
