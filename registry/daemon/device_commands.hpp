@@ -11,8 +11,8 @@
 
 namespace unioncard::registry::daemon {
 
-/// Adds the `device` and `event` command groups to `app`; the chosen command sets `status` (0 done, 1
-/// refused or failed) when it runs. `db` is the database URL the app's --db option fills.
+/// Adds the `device` and `event` command groups to `app`; the chosen command sets `status` (0 done,
+/// 1 refused or failed) when it runs. `db` is the database URL the app's --db option fills.
 void addDeviceCommands(CLI::App& app, const std::string& db, int& status);
 
 } // namespace unioncard::registry::daemon

@@ -39,6 +39,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=vf-cert-01 -keyout stranger.key -out stranger.pem 2>/dev/null || exit 1
 
 check "seed a small union" 0 "$registryd" seed --db "$db" --members 20000
+# Event and check-in times from the test's clock (an hour ago and after), so they hold on any day.
+ago() { date -u -d "-$1 min" +%FT%TZ; }
+at_msk=$(TZ=Europe/Moscow date -d "-30 min" +%FT%T%:z) # an offset, to read as UTC
 add_device() { # add_device ID ROLE [more options] -> token on stdout
     "$registryd" device add --db "$db" --id "$1" --role "$2" "${@:3}"
 }
@@ -156,7 +159,7 @@ number=$(card_number 23 "$serial")
 
 # --- Events: idempotent, transitions checked
 event() { # event KEY KIND [REASON]
-    printf '{"idempotency_key":"%s","kind":"%s","card_number":"%s","member_id":"%s","station":"st-23-01","operator":"op-7","at":"2026-11-22T10:32:00+03:00","card_sequence":1,"reason":"%s"}' \
+    printf '{"idempotency_key":"%s","kind":"%s","card_number":"%s","member_id":"%s","station":"st-23-01","operator":"op-7","at":"'"$at_msk"'","card_sequence":1,"reason":"%s"}' \
         "$1" "$2" "$number" "$member" "${3:-}"
 }
 http "$station" POST /v1/events "$(event key-produced-1 produced)"; expect "produced" 201
@@ -169,7 +172,7 @@ http "$station" POST /v1/events "$(event key-revoke-1 revoked)"; expect "revoked
 http "$station" POST /v1/events "$(event key-handover-2 handed_over)"; expect "handing over a revoked card" 409 impossible_transition
 expect_text "the refusal says why" body.json "revoked"
 other=$(card_number 23 $((serial + 1)))
-http "$station" POST /v1/events "{\"idempotency_key\":\"key-other-1\",\"kind\":\"produced\",\"card_number\":\"$other\",\"member_id\":\"$member\",\"station\":\"st-99-01\",\"operator\":\"op\",\"at\":\"2026-11-22T10:00:00Z\",\"card_sequence\":1,\"reason\":\"\"}"
+http "$station" POST /v1/events "{\"idempotency_key\":\"key-other-1\",\"kind\":\"produced\",\"card_number\":\"$other\",\"member_id\":\"$member\",\"station\":\"st-99-01\",\"operator\":\"op\",\"at\":\"$(ago 60)\",\"card_sequence\":1,\"reason\":\"\"}"
 expect "a station reports only its own events" 403 forbidden
 
 # --- Bad input
@@ -228,10 +231,10 @@ code=$(curl -s -o delta.cose -w '%{http_code}' --cacert tls-ca.pem -H "Authoriza
 expect "a delta" 200
 
 # --- Check-ins: only from an event's desks, and a nonce counts once
-http "$verifier" POST /v1/check-ins "{\"check_ins\":[{\"nonce\":\"nonce-0000000000009\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:31:00Z\"}]}"
+http "$verifier" POST /v1/check-ins "{\"check_ins\":[{\"nonce\":\"nonce-0000000000009\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"$(ago 40)\"}]}"
 expect "check-ins for an event the desk is not on" 403 out_of_scope
 check "put the desk on the event" 0 "$registryd" event add --db "$db" --id forum-2026 --name "Форум молодых педагогов" --desk vf-01
-checkins="{\"check_ins\":[{\"nonce\":\"nonce-0000000000001\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:32:00Z\"},{\"nonce\":\"nonce-0000000000002\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"2026-11-22T10:33:00Z\"}]}"
+checkins="{\"check_ins\":[{\"nonce\":\"nonce-0000000000001\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"$(ago 39)\"},{\"nonce\":\"nonce-0000000000002\",\"event_id\":\"forum-2026\",\"desk\":\"desk-2\",\"card_number\":\"$other\",\"at\":\"$(ago 38)\"}]}"
 http "$verifier" POST /v1/check-ins "$checkins"; expect "check-ins" 200
 [ "$(field recorded)" = 2 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: check-ins not recorded"; cat body.json; }
 http "$verifier" POST /v1/check-ins "$checkins"; expect "check-ins again" 200
