@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "device_commands.hpp"
 
+#include "daemon_support.hpp"
+
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/keys.hpp>
 #include <unioncard/registry/api.hpp>
@@ -22,11 +24,6 @@
 
 namespace unioncard::registry::daemon {
 namespace {
-
-int failWith(const std::string& message) {
-    fmt::print(stderr, "unioncard-registryd: {}\n", message);
-    return 1;
-}
 
 // Who runs the command, for the device log: the login that ran it.
 std::string operatorName() {
@@ -82,9 +79,9 @@ int add(const std::string& db, const DeviceOptions& o) {
                 fmt::format("--expires-at wants an RFC 3339 time, not '{}'", o.expiresAt));
         d.expiresAt = *parsed;
     }
-    auto store = openStore(db);
+    auto store = openDatabase(db);
     if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+        return failWith(store.error());
     // Adding again would re-enable a disabled device and mix credentials: changes have their
     // own commands.
     auto existing = store.value()->deviceById(o.id);
@@ -111,9 +108,9 @@ int add(const std::string& db, const DeviceOptions& o) {
 
 int change(const std::string& db, const std::string& id, DeviceAction action,
            const std::string& certificate) {
-    auto store = openStore(db);
+    auto store = openDatabase(db);
     if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+        return failWith(store.error());
     std::optional<std::string> credential;
     std::string token;
     if (action == DeviceAction::Rotate) {
@@ -147,9 +144,9 @@ int change(const std::string& db, const std::string& id, DeviceAction action,
 }
 
 int list(const std::string& db, bool json) {
-    auto store = openStore(db);
+    auto store = openDatabase(db);
     if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+        return failWith(store.error());
     auto all = store.value()->devices();
     if (!all)
         return failWith(all.error().message);
@@ -175,9 +172,9 @@ int list(const std::string& db, bool json) {
 }
 
 int log(const std::string& db, const std::string& id) {
-    auto store = openStore(db);
+    auto store = openDatabase(db);
     if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+        return failWith(store.error());
     auto entries = store.value()->deviceAudit(id);
     if (!entries)
         return failWith(entries.error().message);
@@ -188,9 +185,9 @@ int log(const std::string& db, const std::string& id) {
 
 int addEvent(const std::string& db, const std::string& id, const std::string& name,
              const std::vector<std::string>& desks) {
-    auto store = openStore(db);
+    auto store = openDatabase(db);
     if (!store)
-        return failWith(fmt::format("cannot open the database: {}", store.error().message));
+        return failWith(store.error());
     if (auto error = store.value()->putEvent(id, name, desks, operatorName()))
         return failWith(error->message);
     fmt::print("event {}: {} desk(s) added\n", id, desks.size());

@@ -10,6 +10,7 @@
 //
 // Exit status: 0 done, 1 refused or failed (the message says why), 2 usage.
 
+#include "daemon_support.hpp"
 #include "device_commands.hpp"
 
 #include <unioncard/registry/api.hpp>
@@ -28,13 +29,10 @@
 
 using namespace unioncard;
 using namespace unioncard::registry;
+using daemon::failWith;
+using daemon::openDatabase;
 
 namespace {
-
-int failWith(const std::string& message) {
-    fmt::print(stderr, "unioncard-registryd: {}\n", message);
-    return 1;
-}
 
 // Passphrases come from the environment (a service manager's credential), never argv.
 card::Secret passphraseFromEnvironment(const char* specific) {
@@ -43,13 +41,6 @@ card::Secret passphraseFromEnvironment(const char* specific) {
             return card::Secret(std::string(value));
     }
     return card::Secret();
-}
-
-Result<std::unique_ptr<Store>, std::string> open(const std::string& url) {
-    auto store = openStore(url);
-    if (!store)
-        return fail(fmt::format("cannot open the database: {}", store.error().message));
-    return std::move(store).value();
 }
 
 bool splitListen(const std::string& listen, std::string& host, int& port) {
@@ -131,7 +122,7 @@ int serve(const std::string& db, const ServeOptions& o) {
     config.leaseQuota = o.leaseQuota;
     config.accessLog = !o.quiet;
 
-    auto store = open(db);
+    auto store = openDatabase(db);
     if (!store)
         return failWith(store.error());
     Service service(std::move(store).value(), std::move(config));
@@ -241,7 +232,7 @@ int main(int argc, char** argv) {
     }
 
     if (app.got_subcommand(seed)) {
-        auto store = open(db);
+        auto store = openDatabase(db);
         if (!store)
             return failWith(store.error());
         SeedOptions options;
@@ -260,7 +251,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (app.got_subcommand(migrate)) {
-        auto store = open(db);
+        auto store = openDatabase(db);
         if (!store)
             return failWith(store.error());
         auto version = store.value()->schemaVersion();
@@ -272,7 +263,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("device") || app.got_subcommand("event"))
         return deviceStatus;
     if (app.got_subcommand(import)) {
-        auto store = open(db);
+        auto store = openDatabase(db);
         if (!store)
             return failWith(store.error());
         std::ifstream in(importFile, std::ios::binary);
@@ -303,7 +294,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (app.got_subcommand(exportCmd)) {
-        auto store = open(db);
+        auto store = openDatabase(db);
         if (!store)
             return failWith(store.error());
         auto write = [&](std::ostream& out) {
