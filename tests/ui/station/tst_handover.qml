@@ -35,6 +35,9 @@ TestCase {
         compare(station.handover.cardState, "produced")
         const confirm = findChild(page, "confirmButton")
         verify(confirm.visible)
+        // The row lays its buttons out again when the state shows them: click where the button
+        // is after that, not where the layout left it a frame ago ("Next card" was there).
+        waitForItemPolished(confirm.parent)
         mouseClick(confirm)
         compare(station.handover.state, "recorded")
         compare(station.handover.recorded, "handed_over")
@@ -51,6 +54,7 @@ TestCase {
         verify(!station.handover.refuse("  "))
         findChild(page, "reasonField").text = "не нужна"
         verify(refuse.enabled)
+        waitForItemPolished(refuse.parent)
         mouseClick(refuse)
         compare(station.handover.errorDetail, "")
         compare(station.handover.recorded, "refused")
