@@ -453,6 +453,21 @@ Bytes Certificate::fingerprint() const {
     return digest;
 }
 
+Bytes Certificate::publicKeyFingerprint() const {
+    // The certificate's SubjectPublicKeyInfo, DER (RFC 5280 §4.1.2.7), as i2d_PUBKEY writes it.
+    EVP_PKEY* key = X509_get0_pubkey(m_cert.get());
+    unsigned char* der = nullptr;
+    const int size = key != nullptr ? i2d_PUBKEY(key, &der) : -1;
+    Bytes digest(32);
+    unsigned int n = 0;
+    if (size <= 0 || EVP_Digest(der, static_cast<std::size_t>(size), digest.data(), &n,
+                                EVP_sha256(), nullptr) != 1) {
+        digest.clear();
+    }
+    OPENSSL_free(der);
+    return digest;
+}
+
 Bytes Certificate::keyId() const {
     Bytes fp = fingerprint();
     fp.resize(8);

@@ -12,13 +12,17 @@ namespace unioncard::card {
 
 // Payload of a trust list (docs/card-format.md §Trust list), keys ascending:
 //   {1: version, 2: sequence, 3: 1(issued at, epoch seconds), 4: root cert DER, 5: [station
-//   DER...]}
+//   DER...], ? 6: [retired card key version...], ? 7: [withdrawn status signer key SHA-256...]}
+// 6 and 7 are present only when not empty, so a list that withdraws nothing is what it was.
 namespace {
 constexpr std::uint64_t kVersionKey = 1;
 constexpr std::uint64_t kSequenceKey = 2;
 constexpr std::uint64_t kIssuedKey = 3;
 constexpr std::uint64_t kRootKey = 4;
 constexpr std::uint64_t kStationsKey = 5;
+constexpr std::uint64_t kRetiredKeyVersionsKey = 6;
+constexpr std::uint64_t kWithdrawnSignersKey = 7;
+constexpr std::size_t kFingerprintSize = 32;
 constexpr std::uint64_t kTrustListVersion = 1;
 constexpr std::uint64_t kTagEpochSeconds = 1; // RFC 8949 §3.4.2
 // Bounds for the ASN.1 structures in this list: well over a P-256 certificate's ~500 bytes.
@@ -43,7 +47,8 @@ std::optional<std::string> checkStation(const Certificate& station, const Certif
 
 Result<Bytes, KeyError> TrustList::build(const PrivateKey& rootKey, const Certificate& root,
                                          const std::vector<Certificate>& stations,
-                                         std::uint64_t sequence, Seconds issuedAt) {
+                                         std::uint64_t sequence, Seconds issuedAt,
+                                         const Withdrawals& withdrawals) {
     if (!root.isRoot()) {
         return fail(KeyError{KeyErrorCode::Invalid, "the root certificate is not a union root"});
     }
@@ -73,12 +78,41 @@ Result<Bytes, KeyError> TrustList::build(const PrivateKey& rootKey, const Certif
         entries.emplace_back(station.toDer());
     }
     const auto seconds = static_cast<std::uint64_t>(issuedAt.time_since_epoch().count());
-    const Bytes payload = cbor::encode(cbor::Map{
+    cbor::Map map{
         {cbor::Value(kVersionKey), cbor::Value(kTrustListVersion)},
         {cbor::Value(kSequenceKey), cbor::Value(sequence)},
         {cbor::Value(kIssuedKey), cbor::Value::tagged(kTagEpochSeconds, cbor::Value(seconds))},
         {cbor::Value(kRootKey), cbor::Value(root.toDer())},
-        {cbor::Value(kStationsKey), cbor::Value(std::move(entries))}});
+        {cbor::Value(kStationsKey), cbor::Value(std::move(entries))}};
+    auto retired = withdrawals.retiredCardKeyVersions;
+    std::sort(retired.begin(), retired.end());
+    retired.erase(std::unique(retired.begin(), retired.end()), retired.end());
+    if (!retired.empty()) {
+        if (retired.front() == 0) {
+            return fail(KeyError{KeyErrorCode::Invalid, "card key versions are 1 to 255"});
+        }
+        cbor::Array versions;
+        for (const auto v : retired) {
+            versions.emplace_back(static_cast<std::uint64_t>(v));
+        }
+        map.emplace_back(cbor::Value(kRetiredKeyVersionsKey), cbor::Value(std::move(versions)));
+    }
+    auto signers = withdrawals.withdrawnStatusSigners;
+    std::sort(signers.begin(), signers.end());
+    signers.erase(std::unique(signers.begin(), signers.end()), signers.end());
+    if (!signers.empty()) {
+        cbor::Array fingerprints;
+        for (auto& f : signers) {
+            if (f.size() != kFingerprintSize) {
+                return fail(KeyError{KeyErrorCode::Invalid,
+                                     "a withdrawn status signer is named by the SHA-256 of its "
+                                     "public key (32 bytes)"});
+            }
+            fingerprints.emplace_back(std::move(f));
+        }
+        map.emplace_back(cbor::Value(kWithdrawnSignersKey), cbor::Value(std::move(fingerprints)));
+    }
+    const Bytes payload = cbor::encode(cbor::Value(std::move(map)));
     return cose::sign(rootKey, root.keyId(), payload);
 }
 
@@ -107,8 +141,47 @@ Result<TrustList, std::string> TrustList::load(std::span<const std::uint8_t> byt
         *version->get<std::uint64_t>() != kTrustListVersion || sequence == nullptr ||
         sequence->get<std::uint64_t>() == nullptr || issuedSeconds == nullptr ||
         rootDer == nullptr || rootDer->get<Bytes>() == nullptr || stations == nullptr ||
-        stations->get<cbor::Array>() == nullptr || payload->get<cbor::Map>()->size() != 5) {
+        stations->get<cbor::Array>() == nullptr) {
         return R(fail(std::string("the trust list is not a version 1 list")));
+    }
+    // Every entry is one this code knows: an unknown one could be a withdrawal it would miss.
+    Withdrawals withdrawals;
+    const auto* retired = payload->find(kRetiredKeyVersionsKey);
+    const auto* withdrawn = payload->find(kWithdrawnSignersKey);
+    const std::size_t known = 5 + (retired != nullptr ? 1 : 0) + (withdrawn != nullptr ? 1 : 0);
+    if (payload->get<cbor::Map>()->size() != known) {
+        return R(fail(std::string("the trust list has entries this verifier does not know: "
+                                  "update it")));
+    }
+    if (retired != nullptr) {
+        const auto* items = retired->get<cbor::Array>();
+        for (const auto& item : items != nullptr ? *items : cbor::Array{}) {
+            const auto* v = item.get<std::uint64_t>();
+            if (v == nullptr || *v == 0 || *v > 255) {
+                return R(fail(std::string("the trust list's retired card key versions are not "
+                                          "versions 1 to 255")));
+            }
+            withdrawals.retiredCardKeyVersions.push_back(static_cast<std::uint8_t>(*v));
+        }
+        if (items == nullptr || items->empty()) {
+            return R(fail(std::string("the trust list's retired card key versions are not a "
+                                      "list of versions")));
+        }
+    }
+    if (withdrawn != nullptr) {
+        const auto* items = withdrawn->get<cbor::Array>();
+        for (const auto& item : items != nullptr ? *items : cbor::Array{}) {
+            const auto* f = item.get<Bytes>();
+            if (f == nullptr || f->size() != kFingerprintSize) {
+                return R(fail(std::string("a withdrawn status signer on the trust list is not a "
+                                          "SHA-256 fingerprint")));
+            }
+            withdrawals.withdrawnStatusSigners.push_back(*f);
+        }
+        if (items == nullptr || items->empty()) {
+            return R(fail(std::string("the trust list's withdrawn status signers are not a list "
+                                      "of fingerprints")));
+        }
     }
     if (rootDer->get<Bytes>()->size() > kMaxCertificateSize) {
         return R(fail(std::string("the trust list's root certificate is oversized")));
@@ -142,13 +215,14 @@ Result<TrustList, std::string> TrustList::load(std::span<const std::uint8_t> byt
         certs.push_back(std::move(cert).value());
     }
     return TrustList(std::move(root).value(), std::move(certs), *sequence->get<std::uint64_t>(),
-                     Seconds{std::chrono::seconds{static_cast<std::int64_t>(*issuedSeconds)}});
+                     Seconds{std::chrono::seconds{static_cast<std::int64_t>(*issuedSeconds)}},
+                     std::move(withdrawals));
 }
 
 TrustList::TrustList(Certificate root, std::vector<Certificate> stations, std::uint64_t sequence,
-                     Seconds issuedAt)
+                     Seconds issuedAt, Withdrawals withdrawals)
     : m_root(std::move(root)), m_stations(std::move(stations)), m_sequence(sequence),
-      m_issuedAt(issuedAt) {
+      m_issuedAt(issuedAt), m_withdrawals(std::move(withdrawals)) {
     for (const auto& c : m_stations) {
         m_kids.push_back(c.keyId());
     }
@@ -161,6 +235,12 @@ const Certificate* TrustList::findStation(std::span<const std::uint8_t> kid) con
         }
     }
     return nullptr;
+}
+
+bool TrustList::isWithdrawnStatusSigner(const Certificate& signer) const {
+    const Bytes f = signer.publicKeyFingerprint();
+    const auto& w = m_withdrawals.withdrawnStatusSigners;
+    return std::find(w.begin(), w.end(), f) != w.end();
 }
 
 } // namespace unioncard::card

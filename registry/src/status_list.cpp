@@ -511,10 +511,19 @@ Result<Envelope, StatusListError> openEnvelope(std::span<const std::uint8_t> byt
 
 // Rules of docs/status-list.md §Verification, in order.
 std::optional<StatusListError> checkSignature(const Envelope& env, const card::Certificate& cert,
-                                              const card::Certificate& root, Seconds now) {
+                                              const card::Certificate& root, Seconds now,
+                                              std::span<const Bytes> withdrawn) {
     if (!root.isRoot()) {
         return makeError(StatusListErrorCode::UntrustedSigner,
                          "the pinned certificate is not a union root certificate");
+    }
+    // Before anything else about the signer: a withdrawn one is refused whatever it signed.
+    if (std::find(withdrawn.begin(), withdrawn.end(), cert.publicKeyFingerprint()) !=
+        withdrawn.end()) {
+        return makeError(StatusListErrorCode::WithdrawnSigner,
+                         fmt::format("the status signer '{}' was withdrawn by the union (trust "
+                                     "list): nothing it signed is taken",
+                                     cert.commonName()));
     }
     if (!cert.isStatusSigner()) {
         return makeError(StatusListErrorCode::NotStatusSigner,
@@ -622,6 +631,8 @@ std::string_view toString(StatusListErrorCode code) {
         return "bad_signature";
     case StatusListErrorCode::UntrustedSigner:
         return "untrusted_signer";
+    case StatusListErrorCode::WithdrawnSigner:
+        return "withdrawn_signer";
     case StatusListErrorCode::NotStatusSigner:
         return "not_status_signer";
     case StatusListErrorCode::WrongKind:
@@ -785,13 +796,14 @@ Result<Bytes, StatusListError> encodeSnapshot(const StatusListContent& content,
 
 Result<StatusList, StatusListError> StatusList::load(std::span<const std::uint8_t> bytes,
                                                      const card::Certificate& pinnedRoot,
-                                                     Seconds now) {
+                                                     Seconds now,
+                                                     std::span<const Bytes> withdrawnSigners) {
     using R = Result<StatusList, StatusListError>;
     auto env = openEnvelope(bytes, kKindSnapshot);
     if (!env) {
         return fail(env.error());
     }
-    if (auto e = checkSignature(*env, *env->certificate, pinnedRoot, now)) {
+    if (auto e = checkSignature(*env, *env->certificate, pinnedRoot, now, withdrawnSigners)) {
         return fail(std::move(*e));
     }
     // Authentic from here on, but still checked: a registry bug must not crash a verifier.
@@ -1060,9 +1072,9 @@ Result<Bytes, StatusListError> encodeDelta(const StatusList& from, const StatusL
     return signPayload(map, signer, signerCert);
 }
 
-Result<StatusList, StatusListError> StatusList::applyDelta(std::span<const std::uint8_t> bytes,
-                                                           const card::Certificate& pinnedRoot,
-                                                           Seconds now) const {
+Result<StatusList, StatusListError>
+StatusList::applyDelta(std::span<const std::uint8_t> bytes, const card::Certificate& pinnedRoot,
+                       Seconds now, std::span<const Bytes> withdrawnSigners) const {
     using R = Result<StatusList, StatusListError>;
     auto env = openEnvelope(bytes, kKindDelta);
     if (!env) {
@@ -1086,7 +1098,7 @@ Result<StatusList, StatusListError> StatusList::applyDelta(std::span<const std::
                                    "the delta is signed by another key than this list and carries "
                                    "no certificate for it");
     }
-    if (auto e = checkSignature(*env, cert, pinnedRoot, now)) {
+    if (auto e = checkSignature(*env, cert, pinnedRoot, now, withdrawnSigners)) {
         return fail(std::move(*e));
     }
     if (env->version <= m_version || env->issuedAt < m_issuedAt) {

@@ -2,8 +2,10 @@
 // The key store on a PKCS#11 token (docs/key-store.md). Written against p11-kit's
 // <p11-kit/pkcs11.h> (Debian's libp11-kit-dev), a PKCS#11 v2.40 header; the module itself is
 // loaded with dlopen and reached only through its C_GetFunctionList table (PKCS#11 v2.40 base
-// specification, C_GetFunctionList), so nothing links against p11-kit or the module. The only file
-// that includes the PKCS#11 header, as pcsc.cpp is for <winscard.h>.
+// specification, C_GetFunctionList), so nothing links against p11-kit or the module. The module,
+// session and login are cardlib's PKCS#11 adapter (card/pkcs11.hpp), shared with the verifier's
+// card keys on a token; what is the station's own (its objects, the wrapped file) is here.
+#include <unioncard/card/pkcs11.hpp>
 #include <unioncard/station/key_store.hpp>
 
 #include <fmt/format.h>
@@ -16,11 +18,7 @@
 
 #include <algorithm>
 #include <array>
-#include <dlfcn.h>
-#include <map>
 #include <mutex>
-#include <p11-kit/pkcs11.h>
-#include <system_error>
 
 namespace unioncard::station {
 
@@ -28,123 +26,54 @@ using card::Bytes;
 
 namespace {
 
+using card::pkcs11::attribute;
+using card::pkcs11::bytesAttribute;
+using card::pkcs11::rvName;
+using card::pkcs11::textAttribute;
+
 // ---- return values and errors ---------------------------------------------------------------
 
-std::string rvName(CK_RV rv) {
-    switch (rv) {
-    case CKR_GENERAL_ERROR:
-        return "CKR_GENERAL_ERROR";
-    case CKR_FUNCTION_FAILED:
-        return "CKR_FUNCTION_FAILED";
-    case CKR_ARGUMENTS_BAD:
-        return "CKR_ARGUMENTS_BAD";
-    case CKR_ATTRIBUTE_SENSITIVE:
-        return "CKR_ATTRIBUTE_SENSITIVE";
-    case CKR_ATTRIBUTE_TYPE_INVALID:
-        return "CKR_ATTRIBUTE_TYPE_INVALID";
-    case CKR_ATTRIBUTE_VALUE_INVALID:
-        return "CKR_ATTRIBUTE_VALUE_INVALID";
-    case CKR_DEVICE_ERROR:
-        return "CKR_DEVICE_ERROR";
-    case CKR_DEVICE_MEMORY:
-        return "CKR_DEVICE_MEMORY";
-    case CKR_DEVICE_REMOVED:
-        return "CKR_DEVICE_REMOVED";
-    case CKR_ENCRYPTED_DATA_INVALID:
-        return "CKR_ENCRYPTED_DATA_INVALID";
-    case CKR_ENCRYPTED_DATA_LEN_RANGE:
-        return "CKR_ENCRYPTED_DATA_LEN_RANGE";
-    case CKR_KEY_HANDLE_INVALID:
-        return "CKR_KEY_HANDLE_INVALID";
-    case CKR_KEY_FUNCTION_NOT_PERMITTED:
-        return "CKR_KEY_FUNCTION_NOT_PERMITTED";
-    case CKR_MECHANISM_INVALID:
-        return "CKR_MECHANISM_INVALID";
-    case CKR_MECHANISM_PARAM_INVALID:
-        return "CKR_MECHANISM_PARAM_INVALID";
-    case CKR_OBJECT_HANDLE_INVALID:
-        return "CKR_OBJECT_HANDLE_INVALID";
-    case CKR_PIN_INCORRECT:
-        return "CKR_PIN_INCORRECT";
-    case CKR_PIN_LEN_RANGE:
-        return "CKR_PIN_LEN_RANGE";
-    case CKR_PIN_LOCKED:
-        return "CKR_PIN_LOCKED";
-    case CKR_SESSION_HANDLE_INVALID:
-        return "CKR_SESSION_HANDLE_INVALID";
-    case CKR_TEMPLATE_INCONSISTENT:
-        return "CKR_TEMPLATE_INCONSISTENT";
-    case CKR_TEMPLATE_INCOMPLETE:
-        return "CKR_TEMPLATE_INCOMPLETE";
-    case CKR_TOKEN_NOT_PRESENT:
-        return "CKR_TOKEN_NOT_PRESENT";
-    case CKR_TOKEN_NOT_RECOGNIZED:
-        return "CKR_TOKEN_NOT_RECOGNIZED";
-    case CKR_USER_NOT_LOGGED_IN:
-        return "CKR_USER_NOT_LOGGED_IN";
-    case CKR_USER_PIN_NOT_INITIALIZED:
-        return "CKR_USER_PIN_NOT_INITIALIZED";
-    case CKR_CRYPTOKI_NOT_INITIALIZED:
-        return "CKR_CRYPTOKI_NOT_INITIALIZED";
-    default:
-        return fmt::format("CKR 0x{:08X}", rv);
+KeyStoreErrorCode codeOf(card::pkcs11::ErrorCode code) {
+    using C = card::pkcs11::ErrorCode;
+    switch (code) {
+    case C::NotFound:
+        return KeyStoreErrorCode::NotFound;
+    case C::WrongSecret:
+        return KeyStoreErrorCode::WrongSecret;
+    case C::PinLocked:
+        return KeyStoreErrorCode::PinLocked;
+    case C::ModuleUnavailable:
+        return KeyStoreErrorCode::ModuleUnavailable;
+    case C::TokenNotFound:
+        return KeyStoreErrorCode::TokenNotFound;
+    case C::AlreadyExists:
+        return KeyStoreErrorCode::AlreadyExists;
+    case C::Damaged:
+        return KeyStoreErrorCode::Damaged;
+    case C::Invalid:
+        return KeyStoreErrorCode::Invalid;
+    case C::Unsupported:
+        return KeyStoreErrorCode::Unsupported;
+    case C::Device:
+        break;
     }
+    return KeyStoreErrorCode::Device;
+}
+
+KeyStoreError fromToken(const card::pkcs11::Error& e) {
+    return {codeOf(e.code), e.message};
 }
 
 KeyStoreError p11Error(CK_RV rv, std::string_view what) {
-    KeyStoreErrorCode code = KeyStoreErrorCode::Device;
-    switch (rv) {
-    case CKR_PIN_INCORRECT:
-    case CKR_PIN_LEN_RANGE:
-        return {KeyStoreErrorCode::WrongSecret,
-                fmt::format("{}: the token refused the PIN ({}); check it and try again, the "
-                            "token locks after too many wrong tries",
-                            what, rvName(rv))};
-    case CKR_PIN_LOCKED:
-        return {KeyStoreErrorCode::PinLocked,
-                fmt::format("{}: the token has locked the user PIN ({}); its security officer "
-                            "must unlock it",
-                            what, rvName(rv))};
-    case CKR_USER_PIN_NOT_INITIALIZED:
-        return {KeyStoreErrorCode::Invalid,
-                fmt::format("{}: the token has no user PIN yet ({}); initialise it first", what,
-                            rvName(rv))};
-    case CKR_MECHANISM_INVALID:
-    case CKR_MECHANISM_PARAM_INVALID:
-        code = KeyStoreErrorCode::Unsupported;
-        break;
-    case CKR_ENCRYPTED_DATA_INVALID:
-    case CKR_ENCRYPTED_DATA_LEN_RANGE:
-        code = KeyStoreErrorCode::Damaged;
-        break;
-    case CKR_TOKEN_NOT_PRESENT:
-    case CKR_DEVICE_REMOVED:
-        code = KeyStoreErrorCode::TokenNotFound;
-        break;
-    default:
-        break;
-    }
-    return {code, fmt::format("{}: {}", what, rvName(rv))};
+    return fromToken(card::pkcs11::errorOf(rv, what));
 }
 
 KeyStoreError error(KeyStoreErrorCode code, std::string message) {
     return {code, std::move(message)};
 }
 
-// ---- attributes -----------------------------------------------------------------------------
-
 CK_BBOOL kTrue = CK_TRUE;
 CK_BBOOL kFalse = CK_FALSE;
-
-template <class T> CK_ATTRIBUTE attribute(CK_ATTRIBUTE_TYPE type, T& value) {
-    return {type, &value, sizeof value};
-}
-CK_ATTRIBUTE bytesAttribute(CK_ATTRIBUTE_TYPE type, const void* data, std::size_t size) {
-    return {type, const_cast<void*>(data), static_cast<CK_ULONG>(size)};
-}
-CK_ATTRIBUTE textAttribute(CK_ATTRIBUTE_TYPE type, const std::string& text) {
-    return bytesAttribute(type, text.data(), text.size());
-}
 
 // DER of the OID prime256v1 / secp256r1, 1.2.840.10045.3.1.7 (RFC 5480 §2.1.1.1), which
 // CKA_EC_PARAMS holds as the curve's name (PKCS#11 v2.40 Current Mechanisms §2.3.3).
@@ -152,94 +81,6 @@ constexpr std::array<std::uint8_t, 10> kP256Oid = {0x06, 0x08, 0x2A, 0x86, 0x48,
                                                    0xCE, 0x3D, 0x03, 0x01, 0x07};
 constexpr std::size_t kP256PointSize = 65; // 0x04 || X || Y (SEC 1 §2.3.3)
 constexpr std::size_t kP256SignatureSize = 64;
-
-// ---- the module: loaded once per path, initialised while anyone uses it ---------------------
-
-struct LoadedModule {
-    void* handle = nullptr;
-    CK_FUNCTION_LIST_PTR functions = nullptr;
-    int users = 0;
-    bool finalize = false; ///< we initialised it, so we finalise it
-};
-
-std::mutex gModulesMutex;
-std::map<std::string, LoadedModule> gModules;
-
-Result<CK_FUNCTION_LIST_PTR, KeyStoreError> acquireModule(const std::filesystem::path& path) {
-    using R = Result<CK_FUNCTION_LIST_PTR, KeyStoreError>;
-    std::error_code ec;
-    if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {
-        return R(fail(error(KeyStoreErrorCode::ModuleUnavailable,
-                            fmt::format("there is no PKCS#11 module at '{}': install the token's "
-                                        "module or correct the path",
-                                        path.string()))));
-    }
-    const std::lock_guard lock(gModulesMutex);
-    LoadedModule& module = gModules[path.string()];
-    if (module.handle == nullptr) {
-        dlerror();
-        void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            const char* why = dlerror();
-            gModules.erase(path.string());
-            return R(fail(error(KeyStoreErrorCode::ModuleUnavailable,
-                                fmt::format("cannot load the PKCS#11 module '{}': {}",
-                                            path.string(), why != nullptr ? why : "unknown"))));
-        }
-        auto* getFunctionList =
-            reinterpret_cast<CK_C_GetFunctionList>(dlsym(handle, "C_GetFunctionList"));
-        CK_FUNCTION_LIST_PTR functions = nullptr;
-        if (getFunctionList == nullptr || getFunctionList(&functions) != CKR_OK ||
-            functions == nullptr) {
-            dlclose(handle);
-            gModules.erase(path.string());
-            return R(fail(error(KeyStoreErrorCode::ModuleUnavailable,
-                                fmt::format("'{}' is not a PKCS#11 module (C_GetFunctionList is "
-                                            "missing or failed)",
-                                            path.string()))));
-        }
-        module.handle = handle;
-        module.functions = functions;
-    }
-    if (module.users == 0) {
-        // The module may be called from several threads; let it use the system's locks
-        // (PKCS#11 v2.40 base, C_Initialize with CKF_OS_LOCKING_OK).
-        CK_C_INITIALIZE_ARGS args{};
-        args.flags = CKF_OS_LOCKING_OK;
-        const CK_RV rv = module.functions->C_Initialize(&args);
-        if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-            module.finalize = false; // someone else in this process did: they finalise it
-        } else if (rv != CKR_OK) {
-            return R(fail(p11Error(
-                rv, fmt::format("cannot initialise the PKCS#11 module '{}'", path.string()))));
-        } else {
-            module.finalize = true;
-        }
-    }
-    ++module.users;
-    return module.functions;
-}
-
-void releaseModule(const std::string& path) {
-    const std::lock_guard lock(gModulesMutex);
-    auto it = gModules.find(path);
-    if (it == gModules.end() || it->second.users == 0) {
-        return;
-    }
-    if (--it->second.users == 0 && it->second.finalize) {
-        it->second.functions->C_Finalize(nullptr);
-    }
-    // The library stays mapped: a module may leave atexit handlers or thread-local destructors
-    // behind (SoftHSM2's OpenSSL backend does) that must not outlive their code.
-}
-
-std::string trimmed(const unsigned char* text, std::size_t size) {
-    std::string out(reinterpret_cast<const char*>(text), size);
-    while (!out.empty() && (out.back() == ' ' || out.back() == '\0')) {
-        out.pop_back();
-    }
-    return out;
-}
 
 Result<card::PublicKey, KeyStoreError> publicKeyFromPoint(std::span<const std::uint8_t> point) {
     using R = Result<card::PublicKey, KeyStoreError>;
@@ -303,6 +144,33 @@ Bytes sha256(std::span<const std::uint8_t> message) {
 //   "unioncard-card-keys-p11 v1 aes-256-gcm kek=<label>\n" || IV || ciphertext || tag
 // The plaintext is, per role in order: role length (1 byte), role, key length (1), key.
 constexpr std::string_view kWrappedPrefix = "unioncard-card-keys-p11 v1 aes-256-gcm kek=";
+// A key set of another version than 1 (card/desfire/master_keys.hpp) says so in the header:
+//   "unioncard-card-keys-p11 v2 key-version=<1-255> aes-256-gcm kek=<label>\n"
+constexpr std::string_view kWrappedPrefixV2 = "unioncard-card-keys-p11 v2 key-version=";
+constexpr std::string_view kWrappedCipherV2 = " aes-256-gcm kek=";
+
+// The key version and KEK label a header line names, or nothing for another line.
+std::optional<std::pair<std::uint8_t, std::string>> parseWrappedHeader(const std::string& line) {
+    if (line.rfind(kWrappedPrefix, 0) == 0) {
+        return std::pair<std::uint8_t, std::string>{card::desfire::kFirstKeyVersion,
+                                                    line.substr(kWrappedPrefix.size())};
+    }
+    if (line.rfind(kWrappedPrefixV2, 0) != 0) {
+        return std::nullopt;
+    }
+    const std::size_t cipher = line.find(kWrappedCipherV2, kWrappedPrefixV2.size());
+    const std::string digits =
+        cipher == std::string::npos
+            ? std::string()
+            : line.substr(kWrappedPrefixV2.size(), cipher - kWrappedPrefixV2.size());
+    if (digits.empty() || digits.size() > 3 || digits.front() == '0' ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(digits) > 255) {
+        return std::nullopt;
+    }
+    return std::pair<std::uint8_t, std::string>{static_cast<std::uint8_t>(std::stoi(digits)),
+                                                line.substr(cipher + kWrappedCipherV2.size())};
+}
 constexpr std::size_t kGcmIvSize = 12; // NIST SP 800-38D §8.2: 96-bit IVs
 constexpr std::size_t kGcmTagSize = 16;
 constexpr std::size_t kMaxWrappedFile = 64 * 1024;
@@ -319,118 +187,52 @@ struct Wiped {
 
 // ---- one logged-in session ------------------------------------------------------------------
 
+// The station's view of cardlib's session: its errors in the key store's words, and the
+// objects only a station has (its signing key, its KEK) found by their labels.
 class Pkcs11Session {
 public:
-    Pkcs11Session(const Pkcs11Session&) = delete;
-    Pkcs11Session& operator=(const Pkcs11Session&) = delete;
-    ~Pkcs11Session() {
-        if (m_open) {
-            // Login state belongs to the application and token, not to a session; once the
-            // application's last session with the token closes, the token is logged out
-            // (PKCS#11 v2.40 base, session model and C_CloseSession).
-            m_f->C_CloseSession(m_session);
-        }
-        if (m_acquired) {
-            releaseModule(m_module.string());
-        }
-    }
+    explicit Pkcs11Session(std::shared_ptr<card::pkcs11::Session> session)
+        : m_s(std::move(session)) {}
 
     static Result<std::shared_ptr<Pkcs11Session>, KeyStoreError> open(const Pkcs11Config& config,
-                                                                      const card::Secret& pin);
+                                                                      const card::Secret& pin) {
+        using R = Result<std::shared_ptr<Pkcs11Session>, KeyStoreError>;
+        auto session = card::pkcs11::Session::open(config.module, config.tokenLabel, pin);
+        if (!session) {
+            return R(fail(fromToken(session.error())));
+        }
+        return std::make_shared<Pkcs11Session>(std::move(session).value());
+    }
 
-    /// A session is used by one thread at a time (PKCS#11 v2.40 base, sessions); every operation of
-    /// several calls (init, then the operation) holds this for its whole length.
-    std::mutex& mutex() const { return m_mutex; }
-    CK_FUNCTION_LIST_PTR f() const { return m_f; }
-    CK_SESSION_HANDLE handle() const { return m_session; }
-    const std::string& tokenLabel() const { return m_tokenLabel; }
-    const std::filesystem::path& module() const { return m_module; }
+    std::mutex& mutex() const { return m_s->mutex(); }
+    CK_FUNCTION_LIST_PTR f() const { return m_s->f(); }
+    CK_SESSION_HANDLE handle() const { return m_s->handle(); }
+    const std::string& tokenLabel() const { return m_s->tokenLabel(); }
+    const std::filesystem::path& module() const { return m_s->module(); }
+    const card::pkcs11::Session& token() const { return *m_s; }
 
     Result<std::vector<CK_OBJECT_HANDLE>, KeyStoreError>
     find(std::vector<CK_ATTRIBUTE> attributes) const {
         using R = Result<std::vector<CK_OBJECT_HANDLE>, KeyStoreError>;
-        const std::lock_guard lock(m_mutex);
-        CK_RV rv = m_f->C_FindObjectsInit(m_session, attributes.data(),
-                                          static_cast<CK_ULONG>(attributes.size()));
-        if (rv != CKR_OK) {
-            return R(fail(p11Error(rv, "cannot search the token")));
-        }
-        std::vector<CK_OBJECT_HANDLE> found;
-        for (;;) {
-            std::array<CK_OBJECT_HANDLE, 16> batch{};
-            CK_ULONG n = 0;
-            rv = m_f->C_FindObjects(m_session, batch.data(), batch.size(), &n);
-            if (rv != CKR_OK || n == 0) {
-                break;
-            }
-            found.insert(found.end(), batch.begin(), batch.begin() + static_cast<long>(n));
-        }
-        m_f->C_FindObjectsFinal(m_session);
-        if (rv != CKR_OK) {
-            return R(fail(p11Error(rv, "cannot search the token")));
-        }
-        return found;
+        auto found = m_s->find(std::move(attributes));
+        return found ? R(std::move(found).value()) : R(fail(fromToken(found.error())));
     }
-
-    /// The one object these attributes name; `what` says what it is, for the messages.
     Result<CK_OBJECT_HANDLE, KeyStoreError> findOne(std::vector<CK_ATTRIBUTE> attributes,
                                                     std::string_view what) const {
         using R = Result<CK_OBJECT_HANDLE, KeyStoreError>;
-        auto found = find(std::move(attributes));
-        if (!found) {
-            return R(fail(found.error()));
-        }
-        if (found->empty()) {
-            return R(fail(error(KeyStoreErrorCode::NotFound,
-                                fmt::format("the token '{}' holds no {}", m_tokenLabel, what))));
-        }
-        if (found->size() > 1) {
-            return R(fail(error(KeyStoreErrorCode::Damaged,
-                                fmt::format("the token '{}' holds {} objects that could be the {}; "
-                                            "remove all but one",
-                                            m_tokenLabel, found->size(), what))));
-        }
-        return found->front();
+        auto found = m_s->findOne(std::move(attributes), what);
+        return found ? R(found.value()) : R(fail(fromToken(found.error())));
     }
-
     Result<Bytes, CK_RV> attributeValue(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) const {
-        const std::lock_guard lock(m_mutex);
-        CK_ATTRIBUTE attr{type, nullptr, 0};
-        CK_RV rv = m_f->C_GetAttributeValue(m_session, object, &attr, 1);
-        if (rv != CKR_OK) {
-            return fail(rv);
-        }
-        if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-            return fail(static_cast<CK_RV>(CKR_ATTRIBUTE_SENSITIVE));
-        }
-        Bytes value(attr.ulValueLen);
-        attr.pValue = value.data();
-        rv = m_f->C_GetAttributeValue(m_session, object, &attr, 1);
-        if (rv != CKR_OK) {
-            return fail(rv);
-        }
-        value.resize(attr.ulValueLen);
-        return value;
+        return m_s->attributeValue(object, type);
     }
-
     std::optional<bool> flag(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) const {
-        auto value = attributeValue(object, type);
-        if (!value || value->size() != sizeof(CK_BBOOL)) {
-            return std::nullopt;
-        }
-        return value->front() != CK_FALSE;
+        return m_s->flag(object, type);
     }
-
-    /// Whether the token offers `mechanism` for `flags` (PKCS#11 v2.40, C_GetMechanismInfo).
     std::optional<KeyStoreError> require(CK_MECHANISM_TYPE mechanism, CK_FLAGS flags,
                                          std::string_view name) const {
-        CK_MECHANISM_INFO info{};
-        const CK_RV rv = m_f->C_GetMechanismInfo(m_slot, mechanism, &info);
-        if (rv != CKR_OK || (info.flags & flags) != flags) {
-            return error(KeyStoreErrorCode::Unsupported,
-                         fmt::format("the token '{}' does not offer {} for what the key store "
-                                     "needs it",
-                                     m_tokenLabel, name));
+        if (auto missing = m_s->require(mechanism, flags, name)) {
+            return fromToken(*missing);
         }
         return std::nullopt;
     }
@@ -471,13 +273,13 @@ public:
         Bytes input(in.begin(), in.end());
         Bytes out(encrypt ? in.size() + kGcmTagSize : in.size());
         CK_ULONG outSize = out.size();
-        const std::lock_guard lock(m_mutex);
-        CK_RV rv = encrypt ? m_f->C_EncryptInit(m_session, &mechanism, kek)
-                           : m_f->C_DecryptInit(m_session, &mechanism, kek);
+        const std::lock_guard lock(mutex());
+        CK_RV rv = encrypt ? f()->C_EncryptInit(handle(), &mechanism, kek)
+                           : f()->C_DecryptInit(handle(), &mechanism, kek);
         if (rv == CKR_OK) {
             rv = encrypt
-                     ? m_f->C_Encrypt(m_session, input.data(), input.size(), out.data(), &outSize)
-                     : m_f->C_Decrypt(m_session, input.data(), input.size(), out.data(), &outSize);
+                     ? f()->C_Encrypt(handle(), input.data(), input.size(), out.data(), &outSize)
+                     : f()->C_Decrypt(handle(), input.data(), input.size(), out.data(), &outSize);
         }
         OPENSSL_cleanse(input.data(), input.size());
         if (rv != CKR_OK) {
@@ -498,87 +300,8 @@ public:
     }
 
 private:
-    Pkcs11Session() = default;
-
-    CK_FUNCTION_LIST_PTR m_f = nullptr;
-    CK_SLOT_ID m_slot = 0;
-    CK_SESSION_HANDLE m_session = 0;
-    bool m_open = false;
-    bool m_acquired = false;
-    std::filesystem::path m_module;
-    std::string m_tokenLabel;
-    mutable std::mutex m_mutex;
+    std::shared_ptr<card::pkcs11::Session> m_s;
 };
-
-Result<std::shared_ptr<Pkcs11Session>, KeyStoreError>
-Pkcs11Session::open(const Pkcs11Config& config, const card::Secret& pin) {
-    using R = Result<std::shared_ptr<Pkcs11Session>, KeyStoreError>;
-    // CK_TOKEN_INFO.label is 32 bytes, blank padded (PKCS#11 v2.40 base, CK_TOKEN_INFO).
-    if (config.tokenLabel.empty() || config.tokenLabel.size() > 32) {
-        return R(fail(error(KeyStoreErrorCode::Invalid, "a token label has 1 to 32 characters")));
-    }
-    if (pin.empty()) {
-        return R(fail(error(KeyStoreErrorCode::WrongSecret, "no PIN was given for the token")));
-    }
-    std::shared_ptr<Pkcs11Session> session(new Pkcs11Session);
-    session->m_module = config.module;
-    session->m_tokenLabel = config.tokenLabel;
-    auto functions = acquireModule(config.module);
-    if (!functions) {
-        return R(fail(functions.error()));
-    }
-    session->m_acquired = true;
-    session->m_f = functions.value();
-    CK_FUNCTION_LIST_PTR f = session->m_f;
-
-    CK_ULONG count = 0;
-    CK_RV rv = f->C_GetSlotList(CK_TRUE, nullptr, &count);
-    std::vector<CK_SLOT_ID> slots(count);
-    if (rv == CKR_OK && count > 0) {
-        rv = f->C_GetSlotList(CK_TRUE, slots.data(), &count);
-        slots.resize(count);
-    }
-    if (rv != CKR_OK) {
-        return R(fail(p11Error(rv, "cannot list the module's slots")));
-    }
-    bool found = false;
-    for (const CK_SLOT_ID slot : slots) {
-        CK_TOKEN_INFO info{};
-        if (f->C_GetTokenInfo(slot, &info) != CKR_OK || (info.flags & CKF_TOKEN_INITIALIZED) == 0) {
-            continue;
-        }
-        if (trimmed(info.label, sizeof info.label) == config.tokenLabel) {
-            session->m_slot = slot;
-            found = true;
-            break;
-        }
-    }
-    if (!found) {
-        return R(fail(error(KeyStoreErrorCode::TokenNotFound,
-                            fmt::format("no token labelled '{}' in {}: is it plugged in and "
-                                        "initialised?",
-                                        config.tokenLabel, config.module.filename().string()))));
-    }
-    rv = f->C_OpenSession(session->m_slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
-                          &session->m_session);
-    if (rv != CKR_OK) {
-        return R(fail(p11Error(
-            rv, fmt::format("cannot open a session on the token '{}'", config.tokenLabel))));
-    }
-    session->m_open = true;
-    // The PIN goes to the module only; C_Login's pointer is not const in the v2.40 prototype,
-    // but the module does not write through it.
-    rv = f->C_Login(session->m_session, CKU_USER,
-                    reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.c_str())),
-                    static_cast<CK_ULONG>(pin.view().size()));
-    // Login is per application and token (PKCS#11 v2.40, C_Login): another store of this process
-    // may have logged in already.
-    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-        return R(
-            fail(p11Error(rv, fmt::format("cannot log in to the token '{}'", config.tokenLabel))));
-    }
-    return session;
-}
 
 // ---- the signing key on the token -----------------------------------------------------------
 
@@ -785,12 +508,13 @@ Pkcs11KeyStore::masterKeys(const std::vector<std::string>& roles) const {
     }
     const auto newline = std::find(file->begin(), file->end(), std::uint8_t{'\n'});
     const std::string header(file->begin(), newline);
-    if (newline == file->end() || header.rfind(kWrappedPrefix, 0) != 0) {
+    const auto named = parseWrappedHeader(header);
+    if (newline == file->end() || !named) {
         return R(fail(error(KeyStoreErrorCode::Damaged,
                             fmt::format("{} is not a master key file wrapped for a token",
                                         m_config.wrappedMasterKeys.string()))));
     }
-    const std::string kekLabel = header.substr(kWrappedPrefix.size());
+    const std::string& kekLabel = named->second;
     if (kekLabel != m_config.kekLabel) {
         return R(fail(
             error(KeyStoreErrorCode::Invalid,
@@ -818,6 +542,7 @@ Pkcs11KeyStore::masterKeys(const std::vector<std::string>& roles) const {
     if (!keys) {
         return R(fail(keys.error()));
     }
+    keys->setVersion(named->first); // authenticated: the header is GCM's additional data
     auto chosen = keys->only(roles.empty() ? keys->roles() : roles);
     if (!chosen) {
         return R(fail(error(KeyStoreErrorCode::Invalid, chosen.error().message)));
@@ -1084,7 +809,10 @@ Pkcs11Provisioner::wrapMasterKeys(const card::desfire::MasterKeys& keys) {
     if (!kek) {
         return kek.error();
     }
-    const std::string headerLine = fmt::format("{}{}\n", kWrappedPrefix, m_config.kekLabel);
+    const std::string headerLine = keys.version() == card::desfire::kFirstKeyVersion
+                                       ? fmt::format("{}{}\n", kWrappedPrefix, m_config.kekLabel)
+                                       : fmt::format("{}{}{}{}\n", kWrappedPrefixV2, keys.version(),
+                                                     kWrappedCipherV2, m_config.kekLabel);
     const Bytes header(headerLine.begin(), headerLine.end());
     std::array<std::uint8_t, kGcmIvSize> iv{};
     if (RAND_bytes(iv.data(), iv.size()) != 1) {

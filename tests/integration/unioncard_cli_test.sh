@@ -59,6 +59,22 @@ check "short new passphrase" 1 env UNIONCARD_PASSPHRASE=short "$bin" keys init-r
 
 # --- trust list and records
 check "trust-list build" 0 "$bin" trust-list build --root root --out trust.cose st1
+# What the union withdraws before its time: stolen card key versions, a stolen status signer.
+check "issue-status-signer" 0 "$bin" keys issue-status-signer --root root --out status1
+check "trust-list with withdrawals" 0 "$bin" --json trust-list build --root root \
+    --out withdrawn.cose --retire-card-keys 1 --withdraw-status-signer status1/status-cert.pem st1
+expect_text "retired versions listed" out.txt '"retired_card_key_versions": ['
+# Named by its public key's SHA-256, as openssl computes it over the SubjectPublicKeyInfo.
+expect_text "withdrawn signer by its key" out.txt "$(openssl x509 -in status1/status-cert.pem \
+    -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -c |
+    sed 's/.*= //' | tr a-f A-F)"
+check "a station certificate is no status signer to withdraw" 1 "$bin" trust-list build \
+    --root root --out bad.cose --withdraw-status-signer st1/station-cert.pem st1
+check "key version 0 is wrong usage" 2 "$bin" trust-list build --root root --out bad.cose \
+    --retire-card-keys 0 st1
+check "card keys of version 2" 0 "$bin" --json keys init-card-keys --out keys-v2.json \
+    --key-version 2
+expect_text "the version is said" out.txt '"key_version": 2'
 # Issued today, on the test's clock: the station certificate made above is valid from today
 # for three years, so the record holds only from the day the test runs.
 issued=$(day 0) expires=$(day 1826) during=$(day 40) after=$(day 1827)

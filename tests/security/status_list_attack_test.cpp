@@ -403,6 +403,81 @@ TEST_F(StatusListAttack, SettingTheClockBackNeitherBringsBackAnOldListNorMakesAC
     EXPECT_EQ(verifyAt(real).code, verifier::VerdictCode::Revoked);
 }
 
+// The registry's status-signing key is stolen while its certificate has years to run: the thief
+// can sign a list that shows a revoked card as valid. Before the fix nothing but the
+// certificate's end stopped that. Now the union names the signer's key withdrawn in its next
+// trust list: a desk that takes it refuses every list made with that key, the one it holds
+// included, under any certificate of the key (an ECDSA signature turned into another valid one
+// gives a certificate of other bytes), and answers cannot_confirm_offline until a list from a
+// new signer arrives, which the thief's list, numbered far ahead, does not keep out.
+TEST_F(StatusListAttack, AStolenStatusSignerIsWithdrawnBeforeItsCertificateEnds) {
+    const auto stolen = keys.statusSigner(days(1000));
+    startRegistry(stolen, seconds(0));
+    auto store = desk();
+    {
+        auto registryClient = client();
+        ASSERT_TRUE(syncDesk(store, registryClient).statusVersion);
+    }
+    const auto chip = signedRecord(cards[0]);
+    ASSERT_EQ(verifyChipAt(store, chip, now()).code, verifier::VerdictCode::Valid);
+
+    // The thief's list, taken by the desk before the union knows: card 1 revoked in the
+    // registry, valid in the list, and a version far ahead of the registry's.
+    record(*take(registry::openStore(dbUrl)), cards[1], EventKind::Revoked);
+    registry::StatusListContent forged;
+    forged.version = 1000000;
+    forged.issuedAt = now();
+    forged.issuedUpTo = {{23, cards[1].serial()}};
+    ASSERT_TRUE(verifier::acceptStatusList(
+        store, take(registry::encodeSnapshot(forged, stolen.key, stolen.certificate)),
+        keys.root.fingerprint(), now()));
+    ASSERT_EQ(verifyChipAt(store, signedRecord(cards[1]), now()).code, verifier::VerdictCode::Valid)
+        << "the attack as it stood";
+
+    card::Withdrawals withdrawals;
+    withdrawals.withdrawnStatusSigners = {stolen.certificate.publicKeyFingerprint()};
+    const auto listFor = [&](const card::Withdrawals& w) {
+        return take(card::TrustList::build(keys.rootKey, keys.root, {keys.station.certificate}, 2,
+                                           now(), w));
+    };
+    ASSERT_TRUE(
+        verifier::acceptTrustList(store, listFor(withdrawals), keys.root.fingerprint(), now()));
+    // The list of that number without the withdrawal is not taken back.
+    const auto swapped =
+        verifier::acceptTrustList(store, listFor({}), keys.root.fingerprint(), now());
+    EXPECT_FALSE(swapped.ok()) << "the desk took back a list without the withdrawal";
+
+    const auto held = verifyChipAt(store, chip, now());
+    EXPECT_EQ(held.code, verifier::VerdictCode::CannotConfirmOffline) << held.reason;
+    EXPECT_NE(verifyChipAt(store, signedRecord(cards[1]), now()).code,
+              verifier::VerdictCode::Valid);
+    // Another certificate of the stolen key (what an altered certificate signature gives).
+    const auto recertified =
+        take(card::issueStatusSignerCertificate(keys.rootKey, keys.root, stolen.key.publicKey(),
+                                                "status-1", {now() - days(2), now() + days(900)}));
+    ASSERT_NE(recertified.fingerprint(), stolen.certificate.fingerprint());
+    forged.version = 1000001;
+    const auto taken = verifier::acceptStatusList(
+        store, take(registry::encodeSnapshot(forged, stolen.key, recertified)),
+        keys.root.fingerprint(), now());
+    ASSERT_FALSE(taken.ok()) << "the desk took the thief's list " << taken.value();
+    EXPECT_NE(taken.error().find("withdrawn"), std::string::npos) << taken.error();
+
+    // A list from the union's new signer is taken, though its version is far below the
+    // thief's, and answers again.
+    service.reset();
+    startRegistry(keys.statusSigner(days(30)), seconds(0));
+    {
+        auto registryClient = client();
+        const auto report = syncDesk(store, registryClient);
+        ASSERT_TRUE(report.statusVersion);
+        EXPECT_LT(*report.statusVersion, 1000000u);
+    }
+    EXPECT_EQ(verifyChipAt(store, chip, now()).code, verifier::VerdictCode::Valid);
+    EXPECT_EQ(verifyChipAt(store, signedRecord(cards[1]), now()).code,
+              verifier::VerdictCode::Revoked);
+}
+
 // Someone photographs a member's card, back side up, and shows the photo at a desk. The QR is
 // the chip's own signed record, so before the fix the desk answered a plain "valid", as for the
 // card itself. Now the answer says the chip was not checked (the screen shows it), and a desk

@@ -12,6 +12,7 @@
 #if UNIONCARD_WITH_LIBNFC
 #include <unioncard/card/nfc/libnfc.hpp>
 #endif
+#include <unioncard/card/pkcs11.hpp>
 #include <unioncard/card/trust_list.hpp>
 
 #include <fmt/format.h>
@@ -49,6 +50,10 @@ struct CardArgs {
     std::string uid;
     bool yes = false;
     std::vector<std::string> roles;
+    unsigned keyVersion = desfire::kFirstKeyVersion;
+    std::string role = "record-read";
+    fs::path module;
+    std::string tokenLabel;
 };
 
 // The readers a name means: the one with that full name, else every reader whose name starts
@@ -325,11 +330,19 @@ int readCommand(const Options& o, const CardArgs& a) {
     }
     desfire::Desfire card(*session->connection);
     const auto start = std::chrono::steady_clock::now();
-    auto read = desfire::readRecord(card, session->profile, session->keys);
+    desfire::ReadOptions options;
+    if (trust) {
+        options.retiredKeyVersions = trust->withdrawals().retiredCardKeyVersions;
+    }
+    auto read = desfire::readRecord(card, session->profile, session->keys, options);
     const double ms = millisecondsSince(start);
     if (!read) {
         const bool authFailed = read.error().status == desfire::Status::AuthenticationError ||
                                 read.error().code == desfire::ErrorCode::IntegrityError;
+        if (read.error().code == desfire::ErrorCode::KeyRetired) {
+            return refuse(o, kDoesNotHold, "chip_auth_failed: " + read.error().message,
+                          {{"verdict", "chip_auth_failed"}});
+        }
         return refuse(o, kDoesNotHold,
                       authFailed ? "chip_auth_failed: the chip does not hold this card's key: a "
                                    "copy, or not a union card"
@@ -481,6 +494,11 @@ void addMasterKeyCommands(CLI::App& keys, const Options& o, int& status) {
     init->add_option("--out", a.out, "the encrypted key file to write")->required();
     init->add_option("--profile", a.profile, "the card profile naming the roles")
         ->capture_default_str();
+    init->add_option("--key-version", a.keyVersion,
+                     "the key set's version, written into every card key (a new set after a "
+                     "theft takes the next one, and the trust list retires the old)")
+        ->check(CLI::Range(1, 255))
+        ->capture_default_str();
     init->callback([&o, &status, args] {
         const CardArgs& a = *args;
         auto profile = desfire::loadProfile(a.profile);
@@ -493,14 +511,17 @@ void addMasterKeyCommands(CLI::App& keys, const Options& o, int& status) {
             status = refuse(o, kDoesNotHold, pass.error());
             return;
         }
-        const auto keys = desfire::MasterKeys::generate(profile->roles());
+        const auto keys = desfire::MasterKeys::generate(profile->roles(),
+                                                        static_cast<std::uint8_t>(a.keyVersion));
         if (auto err = keys.save(a.out, pass.value())) {
             status = refuse(o, kDoesNotHold, err->message);
             return;
         }
-        status = succeed(o, {{"file", a.out.string()}, {"roles", profile->roles()}},
-                         fmt::format("Master keys for {} written to {} (encrypted)\n",
-                                     fmt::join(profile->roles(), ", "), a.out.string()));
+        status = succeed(
+            o,
+            {{"file", a.out.string()}, {"roles", profile->roles()}, {"key_version", a.keyVersion}},
+            fmt::format("Master keys for {} (version {}) written to {} (encrypted)\n",
+                        fmt::join(profile->roles(), ", "), a.keyVersion, a.out.string()));
     });
     auto* exportCmd = keys.add_subcommand("export-card-keys", "copy some roles into a new key "
                                                               "file (a verifier gets record-read)");
@@ -531,6 +552,55 @@ void addMasterKeyCommands(CLI::App& keys, const Options& o, int& status) {
         status =
             succeed(o, {{"file", a.out.string()}, {"roles", a.roles}},
                     fmt::format("{} written to {}\n", fmt::join(a.roles, ", "), a.out.string()));
+    });
+}
+
+void addTokenKeyCommands(CLI::App& keys, const Options& o, int& status) {
+    auto args = std::make_shared<CardArgs>();
+    auto* importCmd = keys.add_subcommand("import-card-key",
+                                          "put a master key on a PKCS#11 token for a verifier: it "
+                                          "never leaves the token, which makes each card's key");
+    importCmd->add_option("--keys", args->keys, "the key file to take it from")->required();
+    importCmd->add_option("--role", args->role, "the role to import")->capture_default_str();
+    importCmd->add_option("--pkcs11-module", args->module, "the token's PKCS#11 module")
+        ->required();
+    importCmd->add_option("--token-label", args->tokenLabel, "the token's label")->required();
+    importCmd->callback([&o, &status, args] {
+        const CardArgs& a = *args;
+        auto file = loadMasterKeys(a.keys);
+        if (!file) {
+            status = refuse(o, kDoesNotHold, file.error());
+            return;
+        }
+        const auto key = file->key(a.role);
+        if (!key) {
+            status = refuse(o, kDoesNotHold,
+                            fmt::format("{} holds no '{}' key", a.keys.string(), a.role));
+            return;
+        }
+        const char* pin = std::getenv("UNIONCARD_TOKEN_PIN");
+        if (pin == nullptr) {
+            status = refuse(o, kUsage, "set UNIONCARD_TOKEN_PIN to the token's user PIN");
+            return;
+        }
+        auto session = pkcs11::Session::open(a.module, a.tokenLabel, Secret(pin));
+        if (!session) {
+            status = refuse(o, kDoesNotHold, session.error().message);
+            return;
+        }
+        if (auto err = pkcs11::importCardKey(**session, a.role, file->version(), *key)) {
+            status = refuse(o, kDoesNotHold, err->message);
+            return;
+        }
+        const std::string label = pkcs11::cardKeyLabel(a.role, file->version());
+        status = succeed(o,
+                         {{"token", a.tokenLabel},
+                          {"label", label},
+                          {"role", a.role},
+                          {"key_version", file->version()}},
+                         fmt::format("'{}' key version {} is on token {} as {}; the key file can "
+                                     "leave this desk\n",
+                                     a.role, file->version(), a.tokenLabel, label));
     });
 }
 

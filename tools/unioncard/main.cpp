@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -296,8 +297,29 @@ int issueStatusSigner(const Options& o, const fs::path& rootDir, const std::stri
 // trust-list
 
 int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& out,
-                   const std::vector<fs::path>& stationDirs,
-                   std::optional<std::uint64_t> sequence) {
+                   const std::vector<fs::path>& stationDirs, std::optional<std::uint64_t> sequence,
+                   const std::vector<unsigned>& retiredVersions,
+                   const std::vector<fs::path>& withdrawnSigners) {
+    Withdrawals withdrawals;
+    std::vector<unsigned> retired = retiredVersions;
+    std::sort(retired.begin(), retired.end());
+    retired.erase(std::unique(retired.begin(), retired.end()), retired.end());
+    for (const unsigned v : retired) {
+        withdrawals.retiredCardKeyVersions.push_back(static_cast<std::uint8_t>(v));
+    }
+    json withdrawnJson = json::array();
+    for (const auto& file : withdrawnSigners) {
+        auto cert = Certificate::load(file);
+        if (!cert) {
+            return refuse(o, kDoesNotHold, cert.error().message);
+        }
+        if (!cert->isStatusSigner()) {
+            return refuse(o, kDoesNotHold,
+                          fmt::format("{} is not a status signer's certificate", file.string()));
+        }
+        withdrawals.withdrawnStatusSigners.push_back(cert->publicKeyFingerprint());
+        withdrawnJson.push_back(formatFingerprint(cert->publicKeyFingerprint()));
+    }
     std::vector<Certificate> stations;
     for (const auto& dir : stationDirs) {
         auto cert = Certificate::load(dir / kStationCertFile);
@@ -315,7 +337,7 @@ int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& ou
     // By default the sequence is the time of signing, so each new list outranks the last.
     const std::uint64_t seq =
         sequence.value_or(static_cast<std::uint64_t>(now.time_since_epoch().count()));
-    auto list = TrustList::build(root->key, rootCert, stations, seq, now);
+    auto list = TrustList::build(root->key, rootCert, stations, seq, now, withdrawals);
     if (!list) {
         return refuse(o, kDoesNotHold, list.error().message);
     }
@@ -330,12 +352,20 @@ int buildTrustList(const Options& o, const fs::path& rootDir, const fs::path& ou
         ids.push_back(certJson(s));
         text += fmt::format("  station {} (key id {})\n", s.commonName(), toHex(s.keyId()));
     }
+    for (const unsigned v : retired) {
+        text += fmt::format("  card keys of version {} retired\n", v);
+    }
+    for (const auto& f : withdrawnJson) {
+        text += fmt::format("  status signer {} withdrawn\n", f.get<std::string>());
+    }
     return succeed(o,
                    {{"file", out.string()},
                     {"sequence", seq},
                     {"size", list->size()},
                     {"root_fingerprint", formatFingerprint(rootCert.fingerprint())},
-                    {"stations", ids}},
+                    {"stations", ids},
+                    {"retired_card_key_versions", retired},
+                    {"withdrawn_status_signers", withdrawnJson}},
                    text);
 }
 
@@ -552,6 +582,7 @@ int main(int argc, char** argv) {
     statusCmd->callback([&] { status = issueStatusSigner(o, rootDir, signerName, out, days); });
 
     addMasterKeyCommands(*keys, o, status);
+    addTokenKeyCommands(*keys, o, status);
     addCardCommands(app, o, status);
     addPrintCommands(app, o, status);
     addPrinterCommands(app, o, status);
@@ -565,7 +596,24 @@ int main(int argc, char** argv) {
     buildCmd->add_option("--out", out, "the trust list file to write")->required();
     buildCmd->add_option("--sequence", sequence, "list number (default: the time of signing)");
     buildCmd->add_option("STATION_DIR", stationDirs, "station key directories to trust");
-    buildCmd->callback([&] { status = buildTrustList(o, rootDir, out, stationDirs, sequence); });
+    std::vector<unsigned> retiredVersions;
+    std::vector<fs::path> withdrawnSigners;
+    buildCmd
+        ->add_option("--retire-card-keys", retiredVersions,
+                     "a card key version whose masters were stolen: readers refuse chips keyed "
+                     "with it (repeatable)")
+        ->allow_extra_args(false)
+        ->check(CLI::Range(1, 255));
+    buildCmd
+        ->add_option("--withdraw-status-signer", withdrawnSigners,
+                     "a status signer's certificate (PEM) whose key was stolen: desks refuse "
+                     "every list it signed (repeatable)")
+        ->allow_extra_args(false)
+        ->check(CLI::ExistingFile);
+    buildCmd->callback([&] {
+        status = buildTrustList(o, rootDir, out, stationDirs, sequence, retiredVersions,
+                                withdrawnSigners);
+    });
 
     auto* record = app.add_subcommand("record", "sign, verify or show a signed card record");
     record->require_subcommand(1);

@@ -262,10 +262,25 @@ int present(const Globals& g, Desk& d, const Verdict& v, double ms,
     return v.valid() && !refusedEntry ? kValid : kNotValid;
 }
 
-int initCommand(const Globals& g, const std::map<std::string, std::string>& settings) {
+int initCommand(const Globals& g, std::map<std::string, std::string> settings) {
     auto store = VerifierStore::open(g.db);
     if (!store) {
         return failed(store.error().message);
+    }
+    const auto given = [&](const std::string& key) {
+        return !settings[key].empty();
+    };
+    // A key file named is what the desk reads with, whatever store it had before.
+    if (given("card_keys") && !given("card_keys_store")) {
+        settings["card_keys_store"] = "file";
+    }
+    if (settings["card_keys_store"] == "pkcs11") {
+        for (const char* key : {"pkcs11_module", "token_label"}) {
+            if (!given(key) && !store->setting(key)) {
+                return usage("--card-keys-store pkcs11 needs --pkcs11-module FILE and "
+                             "--token-label LABEL");
+            }
+        }
     }
     for (const auto& [key, value] : settings) {
         if (!value.empty()) {
@@ -562,21 +577,9 @@ int watchCommand(const Globals& g, const std::string& reader, bool once, bool of
     if (!d) {
         return usage(d.error());
     }
-    const auto keysFile = d->store.setting("card_keys");
-    if (!keysFile) {
-        return usage("this desk has no card read key: give 'init --card-keys FILE' (made with "
-                     "'unioncard keys export-card-keys --roles record-read')");
-    }
-    const char* pass = std::getenv("UNIONCARD_CARD_KEYS_PASSPHRASE");
-    if (pass == nullptr) {
-        pass = std::getenv("UNIONCARD_PASSPHRASE");
-    }
-    if (pass == nullptr) {
-        return usage("set UNIONCARD_CARD_KEYS_PASSPHRASE to the card key file's passphrase");
-    }
-    auto keys = card::desfire::MasterKeys::load(*keysFile, card::Secret(pass));
+    auto keys = openCardKeys([&](const std::string& k) { return d->store.setting(k); });
     if (!keys) {
-        return usage("card read key: " + keys.error().message);
+        return usage(keys.error());
     }
     auto profile = card::desfire::loadProfile(d->store.setting("profile").value_or(
         std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) + "/cards/union-desfire.toml"));
@@ -590,7 +593,7 @@ int watchCommand(const Globals& g, const std::string& reader, bool once, bool of
         Checker c = makeChecker(g, d.value(), !offline);
         wire(c);
         card::desfire::Desfire card(connection);
-        Verdict v = verifyChip(card, *profile, *keys, uid, c.context);
+        Verdict v = verifyChip(card, *profile, **keys, uid, c.context);
         v.apdus += readerExchanges;
         const double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -895,6 +898,12 @@ int main(int argc, char** argv) {
     init->add_option("--card-keys", settings["card_keys"],
                      "card key file with the record-read role (passphrase in "
                      "UNIONCARD_CARD_KEYS_PASSPHRASE)");
+    init->add_option("--card-keys-store", settings["card_keys_store"],
+                     "file (default) or pkcs11: the record-read master on a token, which makes "
+                     "each card's key inside it (PIN in UNIONCARD_TOKEN_PIN)")
+        ->check(CLI::IsMember({"file", "pkcs11"}));
+    init->add_option("--pkcs11-module", settings["pkcs11_module"], "pkcs11: the module library");
+    init->add_option("--token-label", settings["token_label"], "pkcs11: the token's label");
     init->add_option("--profile", settings["profile"], "card profile (TOML)");
     init->add_option("--retention-days", settings["retention_days"],
                      "days names are kept after an event ends")

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <unioncard/card/card_record.hpp>
+#include <unioncard/card/pkcs11.hpp>
 #include <unioncard/registry/api.hpp>
 #include <unioncard/verifier/desk.hpp>
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <set>
@@ -13,6 +15,21 @@
 namespace unioncard::verifier {
 
 namespace {
+
+// The status signers the union withdrew before their certificates end: a list they signed,
+// held or fetched, is not taken (so a desk holding one answers cannot_confirm_offline).
+std::span<const card::Bytes> withdrawnSigners(const card::TrustList& trust) {
+    return trust.withdrawals().withdrawnStatusSigners;
+}
+
+// A secret from the environment, straight into a Secret (wiped when it goes); null if unset.
+const char* environment(const char* name, const char* fallback = nullptr) {
+    const char* value = std::getenv(name);
+    if (value == nullptr && fallback != nullptr) {
+        value = std::getenv(fallback);
+    }
+    return value;
+}
 
 // Deltas kept on top of the snapshot before a full list is fetched instead.
 constexpr std::size_t kMaxDeltas = 50;
@@ -115,10 +132,13 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
     if (!*snapshot) {
         return lists;
     }
-    auto status = registry::StatusList::load((*snapshot)->bytes, lists.trust->root(), now);
+    auto status = registry::StatusList::load((*snapshot)->bytes, lists.trust->root(), now,
+                                             withdrawnSigners(*lists.trust));
     if (!status) {
         lists.problems.push_back("the stored status list does not check: " +
                                  status.error().message);
+        lists.heldSignerWithdrawn =
+            status.error().code == registry::StatusListErrorCode::WithdrawnSigner;
         return lists;
     }
     lists.statusFetchedAt = (*snapshot)->fetchedAt;
@@ -127,8 +147,11 @@ Lists loadLists(VerifierStore& store, const card::Bytes& rootFingerprint, card::
         lists.problems.push_back(deltas.error().message);
     } else {
         for (const StoredList& d : *deltas) {
-            auto next = status->applyDelta(d.bytes, lists.trust->root(), now);
+            auto next = status->applyDelta(d.bytes, lists.trust->root(), now,
+                                           withdrawnSigners(*lists.trust));
             if (!next) {
+                lists.heldSignerWithdrawn =
+                    next.error().code == registry::StatusListErrorCode::WithdrawnSigner;
                 lists.problems.push_back("a stored status delta does not apply: " +
                                          next.error().message);
                 lists.brokenDelta = true;
@@ -239,6 +262,12 @@ Result<std::uint64_t, std::string> acceptTrustList(VerifierStore& store, const c
         return fail(fmt::format("trust list {} is older than the {} held: kept the one held",
                                 fetched->sequence(), (*held)->version));
     }
+    // Another list of the same number could be the one before a withdrawal was added to it.
+    if (*held && (*held)->version == fetched->sequence() && (*held)->bytes != bytes) {
+        return fail(fmt::format("trust list {} differs from the one of that number held: kept the "
+                                "one held (a new list takes a higher sequence)",
+                                fetched->sequence()));
+    }
     if (auto e = store.saveTrustList({bytes, fetched->sequence(), now})) {
         return fail(e->message);
     }
@@ -254,17 +283,24 @@ Result<std::uint64_t, std::string> acceptStatusList(VerifierStore& store, const 
         return fail(std::string("no trust list is held, so no status list can be checked: take "
                                 "the trust list first"));
     }
-    auto full = registry::StatusList::load(bytes, lists.trust->root(), now);
+    auto full =
+        registry::StatusList::load(bytes, lists.trust->root(), now, withdrawnSigners(*lists.trust));
     if (!full) {
         return fail("the status list does not check: " + full.error().message);
     }
-    auto held = heldStatusVersion(store);
-    if (!held) {
-        return fail(held.error());
+    auto stored = heldStatusVersion(store);
+    if (!stored) {
+        return fail(stored.error());
     }
-    if (*held && full->version() < **held) {
+    // What a withdrawn signer made claims no version: a stolen key's list numbered far ahead
+    // must not keep the new signer's lists out. What still checks of the held lists counts.
+    std::optional<std::uint64_t> held = stored.value();
+    if (lists.heldSignerWithdrawn) {
+        held = lists.status ? std::optional(lists.status->version()) : std::nullopt;
+    }
+    if (held && full->version() < *held) {
         return fail(fmt::format("status list {} is older than the {} held: kept the one held",
-                                full->version(), **held));
+                                full->version(), *held));
     }
     if (auto e = store.saveStatusSnapshot({bytes, full->version(), now})) {
         return fail(e->message);
@@ -326,7 +362,8 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
             report.statusVersion = doc->version; // already the newest
             confirmed = true;
         } else if (doc->isDelta) {
-            auto next = lists.status->applyDelta(doc->bytes, lists.trust->root(), now);
+            auto next = lists.status->applyDelta(doc->bytes, lists.trust->root(), now,
+                                                 withdrawnSigners(*lists.trust));
             if (!next) {
                 report.problems.push_back("the registry's status delta does not check: " +
                                           next.error().message);
@@ -393,6 +430,50 @@ SyncReport sync(VerifierStore& store, registry::RegistryClient& client,
         report.problems.push_back(purged.error().message);
     }
     return report;
+}
+
+Result<std::unique_ptr<card::desfire::CardKeySource>, std::string>
+openCardKeys(const std::function<std::optional<std::string>(const std::string&)>& setting) {
+    using R = Result<std::unique_ptr<card::desfire::CardKeySource>, std::string>;
+    const std::string kind = setting("card_keys_store").value_or("file");
+    if (kind == "pkcs11") {
+        const auto module = setting("pkcs11_module");
+        const auto label = setting("token_label");
+        if (!module || !label) {
+            return R(fail(std::string("the desk's card keys are on a token: give 'init "
+                                      "--pkcs11-module FILE --token-label LABEL'")));
+        }
+        const char* pin = environment("UNIONCARD_TOKEN_PIN");
+        if (pin == nullptr) {
+            return R(fail(std::string("set UNIONCARD_TOKEN_PIN to the card key token's PIN")));
+        }
+        auto keys = card::pkcs11::TokenCardKeys::open(*module, *label, card::Secret(pin));
+        if (!keys) {
+            return R(fail("card read key on the token: " + keys.error().message));
+        }
+        return std::unique_ptr<card::desfire::CardKeySource>(std::move(keys).value());
+    }
+    if (kind != "file") {
+        return R(fail(fmt::format("card_keys_store is '{}': it is file or pkcs11", kind)));
+    }
+    const auto file = setting("card_keys");
+    if (!file) {
+        return R(fail(std::string("this desk has no card read key: give 'init --card-keys FILE' "
+                                  "(made with 'unioncard keys export-card-keys --roles "
+                                  "record-read'), or keep it on a token (--card-keys-store "
+                                  "pkcs11)")));
+    }
+    const char* pass = environment("UNIONCARD_CARD_KEYS_PASSPHRASE", "UNIONCARD_PASSPHRASE");
+    if (pass == nullptr) {
+        return R(fail(std::string("set UNIONCARD_CARD_KEYS_PASSPHRASE to the card key file's "
+                                  "passphrase")));
+    }
+    auto keys = card::desfire::MasterKeys::load(*file, card::Secret(pass));
+    if (!keys) {
+        return R(fail("card read key: " + keys.error().message));
+    }
+    return std::unique_ptr<card::desfire::CardKeySource>(
+        std::make_unique<card::desfire::MasterKeys>(std::move(keys).value()));
 }
 
 } // namespace unioncard::verifier

@@ -284,17 +284,27 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
 }
 
 Verdict verifyChip(desfire::Desfire& card, const desfire::Profile& profile,
-                   const desfire::MasterKeys& readKeys, const std::optional<card::Bytes>& readerUid,
-                   const Context& c) {
+                   const desfire::CardKeySource& readKeys,
+                   const std::optional<card::Bytes>& readerUid, const Context& c) {
     const std::size_t before = card.apduCount();
-    auto read = desfire::readRecord(card, profile, readKeys, {readerUid});
+    desfire::ReadOptions options;
+    options.uid = readerUid;
+    if (c.trust != nullptr) {
+        options.retiredKeyVersions = c.trust->withdrawals().retiredCardKeyVersions;
+    }
+    auto read = desfire::readRecord(card, profile, readKeys, options);
     if (!read) {
         const desfire::Error& e = read.error();
         Verdict v;
         v.source = Source::Chip;
         v.apdus = card.apduCount() - before;
-        if (e.status == desfire::Status::AuthenticationError ||
-            e.code == desfire::ErrorCode::IntegrityError) {
+        if (e.code == desfire::ErrorCode::KeyRetired) {
+            // The union retired the keys this chip was made with (they were stolen): a copy
+            // made with them would answer as this card does, so the chip proves nothing.
+            v.code = VerdictCode::ChipAuthFailed;
+            v.reason = e.message + "; the printed number can still be checked";
+        } else if (e.status == desfire::Status::AuthenticationError ||
+                   e.code == desfire::ErrorCode::IntegrityError) {
             v.code = VerdictCode::ChipAuthFailed;
             v.reason = "the chip does not hold this card's key: a copy of a card, or a forgery";
         } else if (e.status == desfire::Status::ApplicationNotFound ||

@@ -270,16 +270,9 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
     const auto pin = card::parseFingerprint(s.setting("root_fingerprint").value_or(""));
     if (!pin)
         return fail("the desk has no root fingerprint: run 'unioncard-verifier init'");
-    const auto keysFile = s.setting("card_keys");
-    const char* pass = std::getenv("UNIONCARD_CARD_KEYS_PASSPHRASE");
-    if (pass == nullptr)
-        pass = std::getenv("UNIONCARD_PASSPHRASE");
-    if (!keysFile || pass == nullptr)
-        return fail("the card read key: give 'init --card-keys FILE' and set "
-                    "UNIONCARD_CARD_KEYS_PASSPHRASE");
-    auto keys = card::desfire::MasterKeys::load(*keysFile, card::Secret(pass));
+    auto keys = openCardKeys([&](const std::string& k) { return s.setting(k); });
     if (!keys)
-        return fail("card read key: " + keys.error().message);
+        return fail(keys.error());
     auto profile =
         card::desfire::loadProfile(s.setting("profile").value_or(defaultProfileFile().string()));
     if (!profile)

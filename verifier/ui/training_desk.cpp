@@ -44,7 +44,7 @@ std::unique_ptr<TrainingDesk> TrainingDesk::create(Mode mode, std::function<card
     VerifierDeps deps{&*desk->store,
                       desk->world->rootFingerprint(),
                       desk->world->profile(),
-                      std::move(readKeys).value(),
+                      std::make_unique<card::desfire::MasterKeys>(std::move(readKeys).value()),
                       std::move(taps),
                       {},
                       std::move(clock),

@@ -278,7 +278,7 @@ bool VerifierController::checkNumber(const QString& digits) {
 void VerifierController::onTap(Tap& tap) {
     const auto l = lists();
     card::desfire::Desfire card(tap.connection);
-    Verdict v = verifyChip(card, m_deps.profile, m_deps.readKeys, tap.uid, context(*l));
+    Verdict v = verifyChip(card, m_deps.profile, *m_deps.readKeys, tap.uid, context(*l));
     v.apdus += tap.readerExchanges;
     QMetaObject::invokeMethod(
         this, [this, v] { showVerdict(v); }, Qt::QueuedConnection);

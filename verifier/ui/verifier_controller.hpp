@@ -31,7 +31,8 @@ struct VerifierDeps {
     VerifierStore* store = nullptr; ///< outlives the controller; used on the UI thread only
     card::Bytes rootFingerprint;
     card::desfire::Profile profile;
-    card::desfire::MasterKeys readKeys;
+    /// The record-read master keys: a key file's, or a token's (the master stays on it).
+    std::unique_ptr<card::desfire::CardKeySource> readKeys;
     std::unique_ptr<TapSource> taps;
     OnlineLookup online; ///< empty: offline-only desk; called on worker threads
     std::function<card::Seconds()> clock;

@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include <cassert>
+
 namespace unioncard::card::desfire {
 
 namespace {
@@ -69,8 +71,10 @@ MasterKeys::~MasterKeys() {
     }
 }
 
-MasterKeys MasterKeys::generate(const std::vector<std::string>& roles) {
+MasterKeys MasterKeys::generate(const std::vector<std::string>& roles, std::uint8_t version) {
+    assert(version != 0);
     MasterKeys keys;
+    keys.m_version = version;
     for (const auto& role : roles) {
         keys.m_keys[role] = randomBytes(16);
     }
@@ -89,6 +93,31 @@ std::optional<std::span<const std::uint8_t>> MasterKeys::key(std::string_view ro
     return std::span<const std::uint8_t>(it->second);
 }
 
+Result<Bytes, std::string> MasterKeys::diversify(std::string_view role, std::uint8_t version,
+                                                 std::span<const std::uint8_t> input) const {
+    const auto master = key(role);
+    if (!master) {
+        return fail(fmt::format("the key store has no '{}' master key", role));
+    }
+    if (version != m_version) {
+        return fail(fmt::format("the key store has '{}' master keys of version {}, not {}", role,
+                                m_version, version));
+    }
+    return diversifyAes128(*master, input);
+}
+
+void MasterKeys::setVersion(std::uint8_t version) {
+    assert(version != 0);
+    m_version = version;
+}
+
+std::vector<std::uint8_t> MasterKeys::versions(std::string_view role) const {
+    if (!key(role)) {
+        return {};
+    }
+    return {m_version};
+}
+
 std::vector<std::string> MasterKeys::roles() const {
     std::vector<std::string> out;
     for (const auto& [role, key] : m_keys) {
@@ -99,6 +128,7 @@ std::vector<std::string> MasterKeys::roles() const {
 
 Result<MasterKeys, KeyError> MasterKeys::only(const std::vector<std::string>& roles) const {
     MasterKeys out;
+    out.m_version = m_version;
     for (const auto& role : roles) {
         const auto k = key(role);
         if (!k) {
@@ -115,6 +145,9 @@ std::optional<KeyError> MasterKeys::save(const std::filesystem::path& file,
     if (passphrase.empty()) {
         return keyError(KeyErrorCode::Invalid, "an empty passphrase protects nothing");
     }
+    if (m_version == 0) {
+        return keyError(KeyErrorCode::Invalid, "card key versions are 1 to 255");
+    }
     nlohmann::json plain = nlohmann::json::object();
     for (const auto& [role, key] : m_keys) {
         plain[role] = toHex(key);
@@ -126,6 +159,11 @@ std::optional<KeyError> MasterKeys::save(const std::filesystem::path& file,
         {"format", kFormat}, {"version", 1}, {"kdf", "scrypt"},     {"n", kN},
         {"r", kR},           {"p", kP},      {"salt", toHex(salt)}, {"cipher", "aes-256-gcm"},
         {"iv", toHex(iv)}};
+    // The key version is in the authenticated header; files from before it was named have none
+    // and are version 1.
+    if (m_version != kFirstKeyVersion) {
+        header["key_version"] = m_version;
+    }
     const std::string aad = header.dump();
     auto key = deriveKey(passphrase, salt, kN, kR, kP);
     Bytes ciphertext;
@@ -182,6 +220,13 @@ Result<MasterKeys, KeyError> MasterKeys::load(const std::filesystem::path& file,
         number("version") != 1 || text("kdf") != "scrypt" || text("cipher") != "aes-256-gcm") {
         return damaged("not a version 1 master key file");
     }
+    std::uint64_t keyVersion = kFirstKeyVersion;
+    if (header.contains("key_version")) {
+        keyVersion = number("key_version");
+        if (keyVersion == 0 || keyVersion > 255) {
+            return damaged("its key version is not 1 to 255");
+        }
+    }
     const auto salt = fromHex(text("salt"));
     const auto iv = fromHex(text("iv"));
     const auto ciphertext = fromHex(envelope["ciphertext"].get<std::string>());
@@ -211,6 +256,7 @@ Result<MasterKeys, KeyError> MasterKeys::load(const std::filesystem::path& file,
     const auto json = nlohmann::json::parse(plain.begin(), plain.end(), nullptr, false);
     OPENSSL_cleanse(plain.data(), plain.size());
     MasterKeys keys;
+    keys.m_version = static_cast<std::uint8_t>(keyVersion);
     if (json.is_discarded() || !json.is_object()) {
         return damaged("its content is not a key map");
     }

@@ -19,7 +19,6 @@ constexpr const char* kAppMasterRole = "app-master";
 // A factory-fresh DESFire's PICC master key: the all-zero 2K3DES (single DES) key, and a new
 // application's keys: all-zero AES keys (datasheet §10.4 "delivery configuration").
 const Bytes kFactoryKey(16, 0);
-constexpr std::uint8_t kKeyVersion = 1;
 
 Error problem(ErrorCode code, std::string message) {
     return Error{code, std::move(message), std::nullopt, std::nullopt};
@@ -83,13 +82,8 @@ Error notHeld(const Fault& fault) {
 
 constexpr std::size_t kUidLength = 7;
 
-Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
-                   ByteView uid) {
-    const auto master = keys.key(role);
-    if (!master) {
-        return fail(problem(ErrorCode::Configuration,
-                            fmt::format("the key store has no '{}' master key", role)));
-    }
+Res<Bytes> cardKey(const Profile& profile, const CardKeySource& keys, std::string_view role,
+                   std::uint8_t version, ByteView uid) {
     // The UID comes from the card or the reader's anticollision, so from anyone: a union card
     // is a DESFire with a 7-byte UID (ISO/IEC 14443-3 double size), and its keys are derived
     // from exactly those 7 bytes. A 4-byte (random ID) or 10-byte UID is another card.
@@ -107,7 +101,17 @@ Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_v
                                         profile.name, profile.systemIdentifier.size())));
     }
     const std::uint32_t aid = role == profile.piccMasterRole ? 0 : profile.aid;
-    return diversifyAes128(*master, diversificationInput(uid, aid, profile.systemIdentifier));
+    auto key =
+        keys.diversify(role, version, diversificationInput(uid, aid, profile.systemIdentifier));
+    if (!key) {
+        return fail(problem(ErrorCode::Configuration, key.error()));
+    }
+    return std::move(key).value();
+}
+
+Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
+                   ByteView uid) {
+    return cardKey(profile, keys, role, keys.version(), uid);
 }
 
 // What readRecord reads in its first exchange (see there).
@@ -115,7 +119,41 @@ constexpr std::uint32_t kFirstRead = 224;
 
 namespace {
 
-Res<ReadReport> readRecordHeld(Desfire& card, const Profile& profile, const MasterKeys& keys,
+// Which version of the read key opens this card (see readRecord).
+Res<std::uint8_t> readKeyVersion(Desfire& card, const CardKeySource& keys, std::uint8_t keyNo,
+                                 const ReadOptions& options) {
+    const auto held = keys.versions(kReadRole);
+    if (held.empty()) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("the key store has no '{}' master key", kReadRole)));
+    }
+    if (held.size() == 1 && options.retiredKeyVersions.empty()) {
+        return held.front();
+    }
+    // GetKeyVersion needs no authentication (MF3DHx3 datasheet, GetKeyVersion); its answer is
+    // the card's word only, which the authentication then tests.
+    auto version = card.getKeyVersion(keyNo);
+    if (!version) {
+        return fail(during(version.error(), "asking the card for its read key's version"));
+    }
+    const auto& retired = options.retiredKeyVersions;
+    if (std::find(retired.begin(), retired.end(), *version) != retired.end()) {
+        return fail(problem(ErrorCode::KeyRetired,
+                            fmt::format("the card's keys are of version {}, which the union has "
+                                        "retired: its chip cannot be trusted until the card is "
+                                        "re-keyed or replaced at an office",
+                                        *version)));
+    }
+    if (std::find(held.begin(), held.end(), *version) == held.end()) {
+        return fail(problem(ErrorCode::Configuration,
+                            fmt::format("this reader has no record-read key of version {} (it "
+                                        "holds {}): load the union's current card keys",
+                                        *version, fmt::join(held, ", "))));
+    }
+    return *version;
+}
+
+Res<ReadReport> readRecordHeld(Desfire& card, const Profile& profile, const CardKeySource& keys,
                                const ReadOptions& options) {
     const std::size_t before = card.apduCount();
     const auto* file = profile.file(kRecordFile);
@@ -134,7 +172,11 @@ Res<ReadReport> readRecordHeld(Desfire& card, const Profile& profile, const Mast
     if (!uid) {
         return fail(uid.error());
     }
-    auto key = cardKey(profile, keys, kReadRole, uid.value());
+    auto version = readKeyVersion(card, keys, *readKeyNo, options);
+    if (!version) {
+        return fail(version.error());
+    }
+    auto key = cardKey(profile, keys, kReadRole, *version, uid.value());
     if (!key) {
         return fail(key.error());
     }
@@ -195,7 +237,7 @@ Res<ReadReport> readRecordHeld(Desfire& card, const Profile& profile, const Mast
 
 } // namespace
 
-Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const CardKeySource& keys,
                            const ReadOptions& options) {
     const CardHold hold(card.connection());
     if (hold.fault()) {
@@ -290,7 +332,7 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
         UNIONCARD_TRY(card.run(createApp), "creating the union application");
         UNIONCARD_TRY(card.changeKeySettings(profile.piccKeySettings),
                       "setting the card level's key settings");
-        UNIONCARD_TRY(card.changeKeyLegacy(0x80, piccKey.value(), kKeyVersion),
+        UNIONCARD_TRY(card.changeKeyLegacy(0x80, piccKey.value(), keys.version()),
                       "changing the card master key");
     } else if (factory.error().status != Status::AuthenticationError) {
         return fail(during(factory.error(), "authenticating with the factory key"));
@@ -329,7 +371,7 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
         if (!key) {
             return fail(key.error());
         }
-        auto changed = card.changeKey(k.number, key.value(), kKeyVersion, ByteView(kFactoryKey));
+        auto changed = card.changeKey(k.number, key.value(), keys.version(), ByteView(kFactoryKey));
         OPENSSL_cleanse(key->data(), key->size());
         if (!changed) {
             return fail(
@@ -340,7 +382,7 @@ Res<PersonaliseReport> personalise(Desfire& card, const Profile& profile, const 
     if (!appMaster) {
         return fail(appMaster.error());
     }
-    auto changed = card.changeKey(0, appMaster.value(), kKeyVersion);
+    auto changed = card.changeKey(0, appMaster.value(), keys.version());
     OPENSSL_cleanse(appMaster->data(), appMaster->size());
     if (!changed) {
         return fail(during(changed.error(), "setting the application master key"));

@@ -54,7 +54,7 @@ station_region=$("$python" -c 'import sqlite3,sys; print(sqlite3.connect(sys.arg
     "SELECT region FROM applications WHERE state = ? ORDER BY id LIMIT 1", ("pending",)).fetchone()[0])' \
     "$work/registry.db") || { echo "FAIL: no pending application"; exit 1; }
 station_token=$("$registryd" device add --db "$db" --id st-23-01 --role station --region "$station_region")
-for desk in 1 2; do
+for desk in 1 2 3; do
     "$registryd" device add --db "$db" --id "vf-0$desk" --role verifier >"desk$desk.token"
     chmod 600 "desk$desk.token"
 done
@@ -162,6 +162,36 @@ lab_do insert "Station desk" "$work/clone.card"
     >/dev/null || { echo "FAIL: forger's personalisation"; exit 1; }
 lab_do remove "Station desk"
 tap 1 clone.card chip_auth_failed
+
+# --- Desk 3 keeps its read key on a PKCS#11 token (SoftHSM2): the master goes onto the token,
+# the key file leaves the desk, and the token makes each card's key.
+if [ -n "${SOFTHSM2_MODULE:-}" ] && [ -f "$SOFTHSM2_MODULE" ] && [ -n "${SOFTHSM2_UTIL:-}" ]; then
+    mkdir -p tokens
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+        "$work/tokens" >softhsm2.conf
+    export SOFTHSM2_CONF=$work/softhsm2.conf UNIONCARD_TOKEN_PIN=2468-desk
+    "$SOFTHSM2_UTIL" --init-token --free --label desk-3 --pin "$UNIONCARD_TOKEN_PIN" \
+        --so-pin 1357-officer >/dev/null || { echo "FAIL: token init"; exit 1; }
+    check "read key onto the token" 0 "$bin" --json keys import-card-key --keys read-keys.json \
+        --pkcs11-module "$SOFTHSM2_MODULE" --token-label desk-3
+    expect_text "the token's label for it" out.txt '"label": "unioncard-record-read-v1"'
+    check "the same version again is refused" 1 "$bin" keys import-card-key \
+        --keys read-keys.json --pkcs11-module "$SOFTHSM2_MODULE" --token-label desk-3
+    check "a token store without its token is wrong usage" 2 "$verifier" --db desk3.db init \
+        --desk "desk 3" --root-cert root/root-cert.pem --card-keys-store pkcs11
+    check "desk 3 init (token)" 0 "$verifier" --db desk3.db init --desk "desk 3" \
+        --registry "https://127.0.0.1:$port" --ca tls-ca.pem --token-file desk3.token \
+        --root-cert root/root-cert.pem --card-keys-store pkcs11 \
+        --pkcs11-module "$SOFTHSM2_MODULE" --token-label desk-3
+    check "desk 3 sync" 0 "$verifier" --db desk3.db sync
+    tap 3 member.card valid
+    tap 3 clone.card chip_auth_failed
+    UNIONCARD_TOKEN_PIN=0000 tap 3 member.card ""
+    expect_text "a wrong PIN is named" err.txt "the token refused the PIN"
+    unset UNIONCARD_TOKEN_PIN
+else
+    echo "SKIP: desk on a token (SoftHSM2 is not installed)"
+fi
 
 # A record with one byte of its signature flipped, on a chip of its own.
 lab_do insert "Station desk" "$work/forged.card"

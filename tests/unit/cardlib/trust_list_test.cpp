@@ -30,6 +30,48 @@ TEST_F(TrustListTest, LoadsWhatWasBuilt) {
     EXPECT_EQ(t.findStation(Bytes(8, 0)), nullptr);
 }
 
+TEST_F(TrustListTest, CarriesWhatTheUnionWithdrew) {
+    EXPECT_TRUE(take(TrustList::load(list, s.root.fingerprint()))
+                    .withdrawals()
+                    .retiredCardKeyVersions.empty());
+    const auto signer = take(PrivateKey::generate());
+    const auto status = take(issueStatusSignerCertificate(
+        s.rootKey, s.root, signer.publicKey(), "status-1", {at(2026, 1, 1), at(2029, 1, 1)}));
+    Withdrawals w;
+    w.retiredCardKeyVersions = {3, 1, 3};
+    w.withdrawnStatusSigners = {status.publicKeyFingerprint()};
+    const auto t = take(TrustList::load(
+        take(TrustList::build(s.rootKey, s.root, {a.certificate}, 43, at(2026, 11, 2), w)),
+        s.root.fingerprint()));
+    EXPECT_EQ(t.withdrawals().retiredCardKeyVersions, (std::vector<std::uint8_t>{1, 3}));
+    EXPECT_TRUE(t.isWithdrawnStatusSigner(status));
+    EXPECT_FALSE(t.isWithdrawnStatusSigner(a.certificate));
+
+    Withdrawals zero;
+    zero.retiredCardKeyVersions = {0};
+    EXPECT_FALSE(TrustList::build(s.rootKey, s.root, {}, 1, at(2026, 11, 2), zero).ok());
+    Withdrawals shortPrint;
+    shortPrint.withdrawnStatusSigners = {Bytes(8, 1)};
+    EXPECT_FALSE(TrustList::build(s.rootKey, s.root, {}, 1, at(2026, 11, 2), shortPrint).ok());
+}
+
+// A list with an entry this code does not know could carry a withdrawal it would miss: refused
+// whole, even when signed by the root.
+TEST_F(TrustListTest, AnEntryThisVerifierDoesNotKnowRefusesTheList) {
+    const Bytes payload = cbor::encode(
+        cbor::Value(cbor::Map{{cbor::Value(std::uint64_t{1}), cbor::Value(std::uint64_t{1})},
+                              {cbor::Value(std::uint64_t{2}), cbor::Value(std::uint64_t{44})},
+                              {cbor::Value(std::uint64_t{3}),
+                               cbor::Value::tagged(1, cbor::Value(std::uint64_t{1793491200}))},
+                              {cbor::Value(std::uint64_t{4}), cbor::Value(s.root.toDer())},
+                              {cbor::Value(std::uint64_t{5}), cbor::Value(cbor::Array{})},
+                              {cbor::Value(std::uint64_t{8}), cbor::Value(cbor::Array{})}}));
+    const Bytes signedList = take(cose::sign(s.rootKey, s.root.keyId(), payload));
+    const auto r = TrustList::load(signedList, s.root.fingerprint());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("does not know"), std::string::npos) << r.error();
+}
+
 TEST_F(TrustListTest, BadSignatureRefusesTheWholeList) {
     Bytes tampered = list;
     tampered[tampered.size() - 5] ^= 0x01; // inside the signature

@@ -172,6 +172,35 @@ TEST_F(FileStore, RefusesAKeyTheCertificateDoesNotName) {
     EXPECT_EQ(store.error().code, KeyStoreErrorCode::Invalid);
 }
 
+// The key set's version is in the file's authenticated header: kept, and not to be changed.
+TEST(MasterKeyFile, KeepsItsKeyVersionUnderTheTag) {
+    TempDir dir;
+    const auto keys = card::desfire::MasterKeys::generate({"record-read"}, 7);
+    ASSERT_FALSE(keys.save(dir.path() / "v7.json", Secret("key file pass")));
+    EXPECT_EQ(take(card::desfire::MasterKeys::load(dir.path() / "v7.json", Secret("key file pass")))
+                  .version(),
+              7);
+    EXPECT_EQ(take(keys.only({"record-read"})).versions("record-read"),
+              std::vector<std::uint8_t>{7});
+    std::string text;
+    {
+        const Bytes file = readBytes(dir.path() / "v7.json");
+        text.assign(file.begin(), file.end());
+    }
+    const auto at = text.find("key_version");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(text.find('7', at), 1, "2");
+    writeText(dir.path() / "v2.json", text);
+    EXPECT_FALSE(
+        card::desfire::MasterKeys::load(dir.path() / "v2.json", Secret("key file pass")).ok());
+    // A file from before versions were named is version 1.
+    const auto old = card::desfire::MasterKeys::generate({"record-read"});
+    ASSERT_FALSE(old.save(dir.path() / "v1.json", Secret("key file pass")));
+    EXPECT_EQ(take(card::desfire::MasterKeys::load(dir.path() / "v1.json", Secret("key file pass")))
+                  .version(),
+              1);
+}
+
 TEST_F(FileStore, MissingFilesAreNotFound) {
     fs::remove(dir.path() / "station-cert.pem");
     const auto store = open("station pass", "card pass");
@@ -494,6 +523,33 @@ TEST_F(TokenStore, MasterKeysRoundTripThroughTheTokenAndPersonaliseACard) {
     const auto verdict =
         card::verifyRecord(read->record, signing.trust({cert}), card::testing::day(2027, 1, 1));
     EXPECT_EQ(verdict.verdict, card::Verdict::Valid) << verdict.reason;
+}
+
+// A key set of version 3 comes back as version 3, so the station writes 3 into the cards' keys
+// (a station writing 1 would have its cards refused once the union retires version 1).
+TEST_F(TokenStore, AKeySetsVersionSurvivesTheWrapping) {
+    provisionSigningKey();
+    const auto original = card::desfire::MasterKeys::generate(profile.roles(), 3);
+    {
+        auto provisioner = take(Pkcs11Provisioner::open(config(true), Secret(kPin)));
+        ASSERT_FALSE(provisioner.generateKek());
+        ASSERT_FALSE(provisioner.wrapMasterKeys(original));
+    }
+    const Bytes file = readBytes(config(true).wrappedMasterKeys);
+    const std::string header(file.begin(), std::find(file.begin(), file.end(), '\n'));
+    EXPECT_EQ(header,
+              "unioncard-card-keys-p11 v2 key-version=3 aes-256-gcm kek=unioncard-card-kek");
+    auto store = openStore(true);
+    EXPECT_EQ(take(store->masterKeys({})).version(), 3);
+    EXPECT_EQ(take(store->masterKeys({"record-read"})).version(), 3);
+    // The version is under the tag: changed, the file does not open.
+    Bytes altered = file;
+    altered[header.find('3')] = '4';
+    fs::remove(config(true).wrappedMasterKeys);
+    writeText(config(true).wrappedMasterKeys, std::string(altered.begin(), altered.end()));
+    const auto refused = store->masterKeys({});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, KeyStoreErrorCode::Damaged);
 }
 
 TEST_F(TokenStore, AnAlteredOrForeignWrappedFileIsRefused) {

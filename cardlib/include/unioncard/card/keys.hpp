@@ -136,6 +136,10 @@ public:
     Bytes toDer() const;
     /// SHA-256 of the DER encoding.
     Bytes fingerprint() const;
+    /// SHA-256 of the subject's public key (SubjectPublicKeyInfo, DER): the same for every
+    /// certificate of one key, including one whose signature was altered into another valid
+    /// one (ECDSA's (r, n - s)), which fingerprint() is not.
+    Bytes publicKeyFingerprint() const;
     /// The key id records and trust lists carry: the first 8 bytes of the fingerprint, as the
     /// EU digital COVID certificate scheme does.
     Bytes keyId() const;

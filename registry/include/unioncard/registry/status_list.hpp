@@ -74,6 +74,7 @@ enum class StatusListErrorCode {
     Unsupported,     ///< a format version this verifier does not know
     BadSignature,    ///< the signature does not verify: altered, or signed by another key
     UntrustedSigner, ///< the signer's certificate does not chain to the pinned union root
+    WithdrawnSigner, ///< the union withdrew the signer's key (the trust list's Withdrawals)
     NotStatusSigner, ///< the signer's certificate is not for status lists (e.g. a station's)
     WrongKind,       ///< a delta where a snapshot was expected, or the other way round
     BaseMismatch,    ///< a delta for another version than the list it is applied to
@@ -154,8 +155,13 @@ public:
     /// Reads a signed snapshot and checks it: size, format, the signer's certificate (a status
     /// signer that chains to `pinnedRoot` at the list's issued-at), the key id and signature, and
     /// every count and range inside; refuses a list issued after `now` + kStatusClockSkew.
-    static Result<StatusList, StatusListError>
-    load(std::span<const std::uint8_t> bytes, const card::Certificate& pinnedRoot, Seconds now);
+    /// `withdrawnSigners`: public key fingerprints of status signers the union withdrew (the
+    /// trust list's Withdrawals): a list any of them signed is WithdrawnSigner, whatever its
+    /// dates and whichever certificate of that key it carries.
+    static Result<StatusList, StatusListError> load(std::span<const std::uint8_t> bytes,
+                                                    const card::Certificate& pinnedRoot,
+                                                    Seconds now,
+                                                    std::span<const Bytes> withdrawnSigners = {});
 
     /// The same content, unsigned, for the registry's own use (as the `from` and `to` of
     /// encodeDelta). `signer`: the certificate the snapshot published from this content was
@@ -168,9 +174,9 @@ public:
     /// delta's version; this list is unchanged. Checks as load() does; a delta without a
     /// certificate must be signed by this list's signer (checked against `pinnedRoot` again at
     /// the delta's issued-at).
-    Result<StatusList, StatusListError> applyDelta(std::span<const std::uint8_t> bytes,
-                                                   const card::Certificate& pinnedRoot,
-                                                   Seconds now) const;
+    Result<StatusList, StatusListError>
+    applyDelta(std::span<const std::uint8_t> bytes, const card::Certificate& pinnedRoot,
+               Seconds now, std::span<const Bytes> withdrawnSigners = {}) const;
 
     /// What the list says about a card: nullopt when it does not cover it (a region it does not
     /// list, or a serial above that region's issuedUpTo: the card may be newer than the list).

@@ -10,11 +10,21 @@
 #include <unioncard/verifier/store.hpp>
 #include <unioncard/verifier/verify.hpp>
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace unioncard::verifier {
+
+/// The desk's record-read keys, as its settings name them: "card_keys_store" = "file" (the
+/// default: "card_keys", a key file, passphrase in UNIONCARD_CARD_KEYS_PASSPHRASE or
+/// UNIONCARD_PASSPHRASE) or "pkcs11" ("pkcs11_module", "token_label", PIN in
+/// UNIONCARD_TOKEN_PIN; the master stays on the token, docs/key-store.md §The verifier's card
+/// keys). The message says what is missing or wrong.
+Result<std::unique_ptr<card::desfire::CardKeySource>, std::string>
+openCardKeys(const std::function<std::optional<std::string>(const std::string&)>& setting);
 
 /// The trust list and status list as this device holds them, checked again on load.
 struct Lists {
@@ -24,6 +34,9 @@ struct Lists {
     std::optional<card::Seconds> statusFetchedAt;
     std::vector<std::string> problems; ///< what could not be loaded, in words
     bool brokenDelta = false;          ///< a stored delta did not apply: fetch the whole list
+    /// The held snapshot, or a held delta, was signed by a status signer the trust list
+    /// withdraws: its version counts for nothing when a new list is offered.
+    bool heldSignerWithdrawn = false;
     std::optional<card::Seconds> statusConfirmedAt; ///< see Context::statusConfirmedAt
     std::optional<card::Seconds> statusStaleAt;     ///< see Context::statusStaleAt
     std::optional<card::Seconds> clockHighWater;    ///< see Context::clockHighWater

@@ -120,9 +120,11 @@ Verdict verifyRecordBytes(std::span<const std::uint8_t> bytes, Source source,
 
 /// A union card on a reader: select, chip authentication with the card's read key, the record
 /// read under MAC, then verifyRecordBytes. `readerUid`: the UID from the reader (PC/SC GET
-/// DATA), which saves three exchanges.
+/// DATA), which saves three exchanges. `readKeys`: the record-read master keys, in memory or on
+/// a token (card/pkcs11.hpp). A chip keyed with a version the trust list retires is
+/// chip_auth_failed, its reason saying so.
 Verdict verifyChip(card::desfire::Desfire& card, const card::desfire::Profile& profile,
-                   const card::desfire::MasterKeys& readKeys,
+                   const card::desfire::CardKeySource& readKeys,
                    const std::optional<card::Bytes>& readerUid, const Context& context);
 
 /// A typed number: its own check digit first, then the status (online, else the status list).

@@ -52,6 +52,7 @@ enum class ErrorCode {
     NotAuthenticated, ///< the command needs a session this object does not have
     WrongCard,        ///< not the card the operation needs (not blank, not a union card, ...)
     Configuration,    ///< the profile or the key store lacks what the operation needs
+    KeyRetired,       ///< the card's keys are of a version the union has retired (trust list)
 };
 
 struct Error {

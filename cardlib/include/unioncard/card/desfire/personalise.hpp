@@ -12,6 +12,10 @@ namespace unioncard::card::desfire {
 
 /// A card's own keys: each master key diversified with the card's UID, the AID and the
 /// profile's system identifier (AN10922 §2.2). The PICC master key is diversified with AID 0.
+/// `version`: the key set's version (MasterKeys::version, or the card's GetKeyVersion).
+Res<Bytes> cardKey(const Profile& profile, const CardKeySource& keys, std::string_view role,
+                   std::uint8_t version, ByteView uid);
+/// The same with an in-memory key set's own version.
 Res<Bytes> cardKey(const Profile& profile, const MasterKeys& keys, std::string_view role,
                    ByteView uid);
 
@@ -55,6 +59,9 @@ struct ReadOptions {
     /// The union application is selected already (the station's read-back, right after it
     /// committed the record in the same application): the read starts with authentication.
     bool applicationSelected = false;
+    /// Key versions the union has retired (the trust list's): a card whose read key is of one of
+    /// them is refused with KeyRetired before any authentication.
+    std::vector<std::uint8_t> retiredKeyVersions{};
 };
 
 /// The verifier's read: the card's UID, the union application, authentication with the
@@ -63,7 +70,10 @@ struct ReadOptions {
 /// hold any record the format allows (the largest is 204 bytes); a file whose record does not
 /// end there is read to its end and refused by the record's checks. Needs only the "record-read"
 /// master key. With the UID from the reader: select, authenticate (2), read: 4 card exchanges.
-Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const MasterKeys& keys,
+/// The read key's version: when `keys` holds one version and none is retired, that one;
+/// otherwise the card is asked (GetKeyVersion, one exchange more). The version only chooses the
+/// master: a card that names another version than its keys fails authentication as a copy does.
+Res<ReadReport> readRecord(Desfire& card, const Profile& profile, const CardKeySource& keys,
                            const ReadOptions& options = {});
 
 } // namespace unioncard::card::desfire
