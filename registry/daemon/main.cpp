@@ -13,6 +13,8 @@
 #include "daemon_support.hpp"
 #include "device_commands.hpp"
 
+#include <unioncard/base/paths.hpp>
+#include <unioncard/base/program.hpp>
 #include <unioncard/registry/api.hpp>
 #include <unioncard/registry/csv_exchange.hpp>
 #include <unioncard/registry/seed.hpp>
@@ -34,8 +36,11 @@ using daemon::openDatabase;
 
 namespace {
 
-// Passphrases come from the environment (a service manager's credential), never argv.
-card::Secret passphraseFromEnvironment(const char* specific) {
+// Passphrases come from the service's systemd credential (the unit's LoadCredential=) or, run
+// by hand, the environment; never argv or the configuration file.
+card::Secret passphraseFor(const char* credential, const char* specific) {
+    if (auto value = base::credential(credential))
+        return card::Secret(std::move(*value));
     for (const char* name : {specific, "UNIONCARD_PASSPHRASE"}) {
         if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
             return card::Secret(std::string(value));
@@ -92,7 +97,7 @@ int serve(const std::string& db, const ServeOptions& o) {
         TlsConfig tls;
         tls.certificate = o.tlsCert;
         tls.key = o.tlsKey;
-        tls.keyPassphrase = passphraseFromEnvironment("UNIONCARD_TLS_PASSPHRASE");
+        tls.keyPassphrase = passphraseFor("tls-passphrase", "UNIONCARD_TLS_PASSPHRASE");
         if (!o.clientCa.empty())
             tls.clientCa = o.clientCa;
         config.tls = std::move(tls);
@@ -100,8 +105,8 @@ int serve(const std::string& db, const ServeOptions& o) {
     if (o.statusKey.empty() != o.statusCert.empty() || o.statusKey.empty() != o.rootCert.empty())
         return failWith("to serve status lists give --status-key, --status-cert and --root-cert");
     if (!o.statusKey.empty()) {
-        auto key = card::PrivateKey::load(o.statusKey,
-                                          passphraseFromEnvironment("UNIONCARD_STATUS_PASSPHRASE"));
+        auto key = card::PrivateKey::load(
+            o.statusKey, passphraseFor("status-passphrase", "UNIONCARD_STATUS_PASSPHRASE"));
         if (!key)
             return failWith(fmt::format("status-signing key: {}", key.error().message));
         auto cert = card::Certificate::load(o.statusCert);
@@ -154,6 +159,7 @@ int serve(const std::string& db, const ServeOptions& o) {
 
 int main(int argc, char** argv) {
     CLI::App app{"unioncard-registryd: the union card registry service"};
+    base::conventions(app, "unioncard-registryd", {"registry.toml"});
     app.require_subcommand(0, 1);
     app.fallthrough(); // --db and the others may follow the subcommand too
     std::string db = "sqlite:registry.db";
@@ -163,12 +169,14 @@ int main(int argc, char** argv) {
     app.add_option("--listen", serveOptions.listen, "HOST:PORT to serve on")->capture_default_str();
     app.add_option("--tls-cert", serveOptions.tlsCert, "the service's certificate chain (PEM)");
     app.add_option("--tls-key", serveOptions.tlsKey,
-                   "its key (PEM; if encrypted, passphrase in UNIONCARD_TLS_PASSPHRASE)");
+                   "its key (PEM; if encrypted, the passphrase is the systemd credential "
+                   "tls-passphrase, or UNIONCARD_TLS_PASSPHRASE)");
     app.add_option("--client-ca", serveOptions.clientCa,
                    "accept device client certificates issued by this CA (the union root)");
     app.add_flag("--plain-http", serveOptions.plainHttp, "serve without TLS (loopback only)");
     app.add_option("--status-key", serveOptions.statusKey,
-                   "status-signing key (passphrase in UNIONCARD_STATUS_PASSPHRASE)");
+                   "status-signing key (passphrase: the credential status-passphrase, or "
+                   "UNIONCARD_STATUS_PASSPHRASE)");
     app.add_option("--status-cert", serveOptions.statusCert, "its certificate, issued by the root");
     app.add_option("--root-cert", serveOptions.rootCert,
                    "the union root certificate that issued the status-signing certificate");
@@ -225,11 +233,8 @@ int main(int argc, char** argv) {
     exportCmd->add_option("--after", after, "only events after this sequence number");
     exportCmd->add_option("--out", outFile, "file to write (default: standard output)");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
-    }
+    if (const auto exit = base::parseCommandLine(app, argc, argv))
+        return *exit;
 
     if (app.got_subcommand(seed)) {
         auto store = openDatabase(db);

@@ -5,6 +5,7 @@
 // (no pcscd needed). See sim/include/unioncard/sim/lab.hpp for why pcscd runs in a
 // network namespace of its own. Exit codes: 0 done, 1 failed, 2 wrong usage.
 
+#include <unioncard/base/program.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
 #include <unioncard/sim/card_image.hpp>
 #include <unioncard/sim/lab.hpp>
@@ -548,6 +549,7 @@ std::vector<std::string> splitNames(const std::string& text) {
 
 int main(int argc, char** argv) {
     CLI::App app{"The union card lab: virtual readers (pcscd + vpcd) and virtual cards"};
+    unioncard::base::conventions(app, "unioncard-lab");
     app.require_subcommand(1);
     fs::path dir = lab::LabDir::defaultPath();
     auto addDir = [&dir](CLI::App* command) {
@@ -622,11 +624,8 @@ int main(int argc, char** argv) {
         ->required();
     pn532Command->add_flag("--trace", trace, "print every PN532 command and answer on stderr");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
-    }
+    if (const auto exit = unioncard::base::parseCommandLine(app, argc, argv))
+        return *exit;
 
     if (upCommand->parsed()) {
         return up(dir, splitNames(readers), driver, timeout);

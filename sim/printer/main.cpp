@@ -16,6 +16,7 @@
 // exits with status 3; started again with the same --state, the printer still holds the card.
 // Exit status: 0 stopped, 1 failed, 2 wrong usage, 3 power lost (injected).
 
+#include <unioncard/base/program.hpp>
 #include <unioncard/sim/evolis_printer.hpp>
 #include <unioncard/sim/virtual_desfire.hpp>
 
@@ -283,6 +284,7 @@ private:
 
 int main(int argc, char** argv) {
     CLI::App app{"A simulated Evolis card printer with a contactless encoder, on loopback TCP"};
+    unioncard::base::conventions(app, "unioncard-printer-sim");
     std::string listen = "127.0.0.1:9100";
     std::string reader;
     fs::path out;
@@ -328,11 +330,8 @@ int main(int argc, char** argv) {
     app.add_option("--state", state,
                    "where a power loss keeps the printer's state "
                    "(default OUT/printer-state.txt)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
-    }
+    if (const auto exit = unioncard::base::parseCommandLine(app, argc, argv))
+        return *exit;
     auto step = [](const std::string& name, std::optional<ev::Step>& into) {
         if (name.empty()) {
             return true;

@@ -7,6 +7,8 @@
 // station's key), UNIONCARD_CARD_KEYS_PASSPHRASE (the card master keys), UNIONCARD_OPERATOR_PIN
 // (the signed-in operator's PIN), UNIONCARD_NEW_OPERATOR_PIN (for `operator add`).
 
+#include <unioncard/base/paths.hpp>
+#include <unioncard/base/program.hpp>
 #include <unioncard/card/desfire/personalise.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
 #include <unioncard/printer/evolis.hpp>
@@ -66,8 +68,7 @@ card::Seconds now() {
 }
 
 std::string firmwareConfig() {
-    const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG");
-    return dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR;
+    return base::firmwareConfigDir().string();
 }
 
 // The station: its file, its key (for the audit log and records), the signed-in operator.
@@ -403,6 +404,43 @@ int importCommand(const Globals& g, const std::string& file, bool partial) {
     }
     std::cout << fmt::format("{} application(s) imported, {} row(s) left out\n", added.value(),
                              parsed->report.rejectedRows + otherRegion);
+    return kOk;
+}
+
+// The link to the registry: what waits in the outbox and when it was last delivered. No
+// sign-in: it tells nothing of the members (counts and times only).
+int statusCommand(const Globals& g, bool prometheus) {
+    auto s = openSession(g, false, std::nullopt);
+    if (!s) {
+        return usage(s.error());
+    }
+    auto outbox = s->store.outbox().status();
+    if (!outbox) {
+        return failed(outbox.error().message);
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (prometheus) {
+        std::cout << registry::outboxMetrics(outbox.value(), "unioncard_station", now);
+        return kOk;
+    }
+    const auto& o = outbox.value();
+    auto when = [](const std::optional<registry::TimePoint>& t) {
+        return t ? registry::api::formatTime(std::chrono::floor<std::chrono::seconds>(*t))
+                 : std::string("never");
+    };
+    if (g.json) {
+        json out = {{"station_id", s->stationId}, {"outbox_waiting", o.waiting},
+                    {"outbox_parked", o.parked},  {"last_sync", when(o.lastSuccessAt)},
+                    {"last_error", o.lastError},  {"consecutive_failures", o.consecutiveFailures}};
+        std::cout << out.dump() << std::endl;
+        return kOk;
+    }
+    std::cout << fmt::format("station {}\n  outbox     {} waiting, {} refused for good\n"
+                             "  last sync  {}\n",
+                             s->stationId, o.waiting, o.parked, when(o.lastSuccessAt));
+    if (o.lastErrorAt && (!o.lastSuccessAt || *o.lastErrorAt > *o.lastSuccessAt)) {
+        std::cout << fmt::format("  failing    since {}: {}\n", when(o.lastErrorAt), o.lastError);
+    }
     return kOk;
 }
 
@@ -986,13 +1024,12 @@ int main(int argc, char** argv) {
     CLI::App app{"unioncard-station: issue union cards and keep the registry true.\n"
                  "Exit status: 0 done, 1 failed or refused (reason given), 2 wrong usage or "
                  "setup."};
+    base::conventions(app, "unioncard-station", {"station.toml", {}, "kiosk"});
     app.require_subcommand(1);
     app.fallthrough();
     Globals g;
-    if (const char* db = std::getenv("UNIONCARD_STATION_DB")) {
-        g.db = db;
-    }
-    app.add_option("--db", g.db, "the station's file (or UNIONCARD_STATION_DB)")
+    app.add_option("--db", g.db, "the station's file")
+        ->envname("UNIONCARD_STATION_DB")
         ->capture_default_str();
     app.add_flag("--json", g.json, "JSON output for scripts");
     app.add_option("--operator", g.operatorId,
@@ -1048,6 +1085,14 @@ int main(int argc, char** argv) {
     importCmd->add_option("FILE", file)->required();
     importCmd->add_flag("--partial", partial, "import the good rows even if some are wrong");
     importCmd->callback([&] { status = importCommand(g, file, partial); });
+    bool prometheus = false;
+    auto* statusCmd =
+        app.add_subcommand("status", "the outbox and the last sync with the registry");
+    statusCmd->add_flag("--prometheus", prometheus,
+                        "the figures in Prometheus' text format (node_exporter's textfile "
+                        "collector)");
+    statusCmd->callback([&] { status = statusCommand(g, prometheus); });
+
     app.add_subcommand("queue", "applications waiting for a card")->callback([&] {
         status = queueCommand(g);
     });
@@ -1144,6 +1189,7 @@ int main(int argc, char** argv) {
     opUnlock->add_option("--id", unlockId)->required();
     opUnlock->callback([&] { status = operatorUnlock(g, unlockId); });
 
-    CLI11_PARSE(app, argc, argv);
+    if (const auto exit = base::parseCommandLine(app, argc, argv))
+        return *exit;
     return status;
 }

@@ -12,6 +12,7 @@
 #include "sim_station.hpp"
 #include "station_app.hpp"
 
+#include <unioncard/base/program.hpp>
 #include <unioncard/printer/renderer.hpp>
 #include <unioncard/ui/language_controller.hpp>
 #include <unioncard/ui/page_host.hpp>
@@ -126,11 +127,12 @@ int main(int argc, char** argv) {
     unioncard::printer::ensureQtRuntimeDir(); // Qt wants a private runtime folder
     CLI::App cli{"unioncard-station-ui: the issuing station's kiosk.\n"
                  "Exit status: 0 done, 1 failed (reason given), 2 wrong usage or setup."};
-    std::string db =
-        std::getenv("UNIONCARD_STATION_DB") ? std::getenv("UNIONCARD_STATION_DB") : "station.db";
+    unioncard::base::conventions(cli, "unioncard-station-ui", {"station.toml", "kiosk"});
+    std::string db = "station.db";
     bool training = false, simulated = false, kiosk = false, selfTest = false;
     std::string lang = "ru", deskReader, screenshot, out;
-    cli.add_option("--db", db, "the station's file (or UNIONCARD_STATION_DB)")
+    cli.add_option("--db", db, "the station's file")
+        ->envname("UNIONCARD_STATION_DB")
         ->capture_default_str();
     cli.add_flag("--training", training,
                  "training mode: marked on every screen (the station's file says so too)");
@@ -155,7 +157,8 @@ int main(int argc, char** argv) {
     cli.add_option("--golden", golden,
                    "with --screenshot: compare with this PNG (UNIONCARD_UPDATE_GOLDEN=1 rewrites "
                    "it); exit 1 if they differ");
-    CLI11_PARSE(cli, argc, argv);
+    if (const auto exit = unioncard::base::parseCommandLine(cli, argc, argv))
+        return *exit;
     if (!screenshot.empty() && out.empty()) {
         std::cerr << "unioncard-station-ui: --screenshot needs --out FILE.png\n";
         return kUsage;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "real_station.hpp"
 
+#include <unioncard/base/paths.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
 #include <unioncard/printer/evolis.hpp>
 #include <unioncard/printer/printer_profile.hpp>
@@ -20,8 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string firmwareConfig() {
-    const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG");
-    return dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR;
+    return base::firmwareConfigDir().string();
 }
 
 // The desk reader through pcscd: waits with the reader watcher (SCardGetStatusChange), which

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sim_station.hpp"
 
+#include <unioncard/base/paths.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/keys.hpp>
 #include <unioncard/printer/evolis.hpp>
@@ -10,10 +11,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-
-#ifndef UNIONCARD_FIRMWARE_CONFIG_DIR
-#error "UNIONCARD_FIRMWARE_CONFIG_DIR must name firmware-config/"
-#endif
 
 namespace unioncard::station::ui {
 
@@ -178,7 +175,7 @@ std::unique_ptr<SimulatedStation> SimulatedStation::create(const fs::path& folde
     auto impl = std::make_unique<Impl>();
     impl->folder = folder;
     impl->options = options;
-    const fs::path config = UNIONCARD_FIRMWARE_CONFIG_DIR;
+    const fs::path config = base::firmwareConfigDir();
 
     // The union: a root, this station's key and certificate, the trust list, card keys.
     const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());

@@ -3,6 +3,7 @@
 
 #include "passphrase.hpp"
 
+#include <unioncard/base/paths.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/desfire/desfire.hpp>
 #include <unioncard/card/desfire/master_keys.hpp>
@@ -32,11 +33,8 @@ using nlohmann::json;
 
 namespace {
 
-// The card profiles: $UNIONCARD_FIRMWARE_CONFIG, else the tree this program was built from.
 fs::path defaultProfile() {
-    const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG");
-    return fs::path(dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR) / "cards" /
-           "union-desfire.toml";
+    return base::firmwareConfigDir() / "cards" / "union-desfire.toml";
 }
 
 struct CardArgs {

@@ -8,6 +8,7 @@
 #include "print_commands.hpp"
 #include "printer_commands.hpp"
 
+#include <unioncard/base/program.hpp>
 #include <unioncard/card/card_number.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/keys.hpp>
@@ -526,6 +527,7 @@ int main(int argc, char** argv) {
         "Exit status: 0 the thing holds, 1 it does not (reason on stderr), 2 wrong usage.\n"
         "Passphrases come from UNIONCARD_PASSPHRASE (or UNIONCARD_ROOT_PASSPHRASE, "
         "UNIONCARD_STATION_PASSPHRASE) or a prompt on the terminal."};
+    base::conventions(app, "unioncard");
     app.require_subcommand(1);
     Options o;
     app.add_flag("--json", o.json, "print one JSON object, for scripts");
@@ -639,14 +641,8 @@ int main(int argc, char** argv) {
     showCmd->callback([&] { status = showCommand(o, recordFile); });
 
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return kUsage;
+        if (const auto exit = base::parseCommandLine(app, argc, argv))
+            return *exit;
     } catch (const std::exception& e) {
         // A bug or an environment failure below the commands' own checks: say so, never abort.
         return refuse(o, kDoesNotHold, std::string("internal error: ") + e.what());

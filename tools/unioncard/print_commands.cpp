@@ -5,6 +5,7 @@
 
 #include "print_commands.hpp"
 
+#include <unioncard/base/paths.hpp>
 #include <unioncard/card/card_number.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/record_text.hpp>
@@ -27,10 +28,8 @@ using nlohmann::json;
 
 namespace {
 
-// The layouts: $UNIONCARD_FIRMWARE_CONFIG/layouts, else the tree this program was built from.
 fs::path layoutsDir() {
-    const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG");
-    return fs::path(dir != nullptr ? dir : UNIONCARD_FIRMWARE_CONFIG_DIR) / "layouts";
+    return base::firmwareConfigDir() / "layouts";
 }
 
 struct PrintArgs {

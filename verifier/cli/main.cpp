@@ -7,6 +7,8 @@
 // on stderr), 2 wrong usage or configuration.
 
 #define ZX_USE_UTF8
+#include <unioncard/base/paths.hpp>
+#include <unioncard/base/program.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/desfire/profile.hpp>
 #include <unioncard/card/pcsc/pcsc.hpp>
@@ -377,7 +379,7 @@ int importCommand(const Globals& g, const std::string& trustFile, const std::str
     return kValid;
 }
 
-int statusCommand(const Globals& g) {
+int statusCommand(const Globals& g, bool prometheus) {
     auto d = openDesk(g, false);
     if (!d) {
         return usage(d.error());
@@ -444,14 +446,30 @@ int statusCommand(const Globals& g) {
     for (const auto& p : lists.problems) {
         text += "  problem: " + p + "\n";
     }
-    if (g.json) {
+    // Ready means able to answer offline: both lists held, the status list fresh enough.
+    const bool ready =
+        lists.problems.empty() && lists.trust && lists.status && !stale() && !clockBehind;
+    if (prometheus) {
+        // For node_exporter's textfile collector: the outbox and the lists' ages, nothing else.
+        std::vector<registry::Gauge> more{
+            {"ready", "1 when the desk can answer offline (both lists held, fresh enough)",
+             ready ? 1.0 : 0.0}};
+        if (lists.trust)
+            more.push_back({"trust_list_age_seconds", "Seconds since the trust list was fetched",
+                            static_cast<double>((now - *lists.trustFetchedAt).count())});
+        if (lists.status)
+            more.push_back({"status_list_age_seconds", "Seconds since the status list was made",
+                            static_cast<double>((now - lists.status->issuedAt()).count())});
+        auto outbox = d->store.outbox().status();
+        if (!outbox)
+            return failed(outbox.error().message);
+        std::cout << registry::outboxMetrics(outbox.value(), "unioncard_verifier",
+                                             std::chrono::system_clock::now(), more);
+    } else if (g.json) {
         std::cout << out.dump() << std::endl;
     } else {
         std::cout << text;
     }
-    // Ready means able to answer offline: both lists held, the status list fresh enough.
-    const bool ready =
-        lists.problems.empty() && lists.trust && lists.status && !stale() && !clockBehind;
     return ready ? kValid : kNotValid;
 }
 
@@ -582,7 +600,7 @@ int watchCommand(const Globals& g, const std::string& reader, bool once, bool of
         return usage(keys.error());
     }
     auto profile = card::desfire::loadProfile(d->store.setting("profile").value_or(
-        std::string(UNIONCARD_FIRMWARE_CONFIG_DIR) + "/cards/union-desfire.toml"));
+        (base::firmwareConfigDir() / "cards" / "union-desfire.toml").string()));
     if (!profile) {
         return usage(profile.error());
     }
@@ -861,13 +879,12 @@ int main(int argc, char** argv) {
     CLI::App app{"unioncard-verifier: check union cards at an event desk or a partner shop.\n"
                  "Exit status: 0 valid (or done), 1 not valid or failed (reason given), 2 wrong "
                  "usage or setup."};
+    base::conventions(app, "unioncard-verifier", {"verifier.toml", {}, "kiosk"});
     app.require_subcommand(1);
     app.fallthrough(); // --json, --db and --as-of may also follow the command
     Globals g;
-    if (const char* db = std::getenv("UNIONCARD_VERIFIER_DB")) {
-        g.db = db;
-    }
-    app.add_option("--db", g.db, "this desk's database file (or UNIONCARD_VERIFIER_DB)")
+    app.add_option("--db", g.db, "this desk's database file")
+        ->envname("UNIONCARD_VERIFIER_DB")
         ->capture_default_str();
     app.add_flag("--json", g.json, "one JSON object per answer, for scripts");
     app.add_option("--as-of", g.asOf,
@@ -951,8 +968,13 @@ int main(int argc, char** argv) {
                      ? usage("give --trust-list, --status-list or both")
                      : importCommand(g, trustFile, statusFile);
     });
-    app.add_subcommand("status", "the age of the trust list and status list, the outbox")
-        ->callback([&] { status = statusCommand(g); });
+    bool prometheus = false;
+    auto* statusCmd =
+        app.add_subcommand("status", "the age of the trust list and status list, the outbox");
+    statusCmd->add_flag("--prometheus", prometheus,
+                        "the figures in Prometheus' text format (node_exporter's textfile "
+                        "collector)");
+    statusCmd->callback([&] { status = statusCommand(g, prometheus); });
 
     std::string number;
     bool offline = false;
@@ -1017,6 +1039,7 @@ int main(int argc, char** argv) {
         status = merchantReport(g);
     });
 
-    CLI11_PARSE(app, argc, argv);
+    if (const auto exit = base::parseCommandLine(app, argc, argv))
+        return *exit;
     return status;
 }

@@ -13,12 +13,14 @@
 #include "sounds.hpp"
 #include "training_desk.hpp"
 
+#include <unioncard/base/program.hpp>
 #include <unioncard/registry/client.hpp>
 #include <unioncard/ui/language_controller.hpp>
 #include <unioncard/ui/page_host.hpp>
 #include <unioncard/ui/self_test.hpp>
 
-#include <QCommandLineParser>
+#include <CLI/CLI.hpp>
+
 #include <QEventLoop>
 #include <QFile>
 #include <QGuiApplication>
@@ -333,56 +335,51 @@ int main(int argc, char** argv) {
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationName(QStringLiteral("unioncard-verifier-ui"));
 
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("The verifier desk's kiosk."));
-    parser.addHelpOption();
-    const QCommandLineOption training(QStringLiteral("training"),
-                                      QStringLiteral("Simulated cards, a desk of its own."));
-    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("The desk's file."),
-                                QStringLiteral("FILE"), QStringLiteral("verifier.db"));
-    const QCommandLineOption reader(QStringLiteral("reader"), QStringLiteral("The PC/SC reader."),
-                                    QStringLiteral("NAME"), QStringLiteral("Verifier"));
-    const QCommandLineOption mode(QStringLiteral("mode"),
-                                  QStringLiteral("Training: event or merchant."),
-                                  QStringLiteral("MODE"), QStringLiteral("event"));
-    const QCommandLineOption window(QStringLiteral("window"),
-                                    QStringLiteral("A 1280x800 window instead of full screen."));
-    const QCommandLineOption selfTestOption(
-        QStringLiteral("self-test"),
-        QStringLiteral("Load every page offscreen; exit 1 on any warning."));
-    const QCommandLineOption shot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Save a screen as PNG."), QStringLiteral("PAGE"));
-    const QCommandLineOption lang(QStringLiteral("lang"), QStringLiteral("ru or en."),
-                                  QStringLiteral("LANG"), QStringLiteral("ru"));
-    const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("The PNG to write."),
-                                 QStringLiteral("FILE"));
-    const QCommandLineOption golden(
-        QStringLiteral("golden"),
-        QStringLiteral("Compare the screenshot with this PNG (exit 1 if it differs)."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption silent(QStringLiteral("silent"), QStringLiteral("No sounds."));
-    parser.addOptions(
-        {training, db, reader, mode, window, selfTestOption, shot, lang, out, golden, silent});
-    parser.process(app);
+    CLI::App cli{"unioncard-verifier-ui: the verifier desk's kiosk.\n"
+                 "Exit status: 0 done, 1 failed (reason given), 2 wrong usage or setup."};
+    base::conventions(cli, "unioncard-verifier-ui", {"verifier.toml", "kiosk"});
+    bool training = false, window = false, selfTestRun = false, silent = false;
+    std::string db = "verifier.db", reader = "Verifier", mode = "event", lang = "ru";
+    std::string shot, out, golden;
+    cli.add_flag("--training", training, "simulated cards, a desk of its own");
+    cli.add_option("--db", db, "the desk's file")
+        ->envname("UNIONCARD_VERIFIER_DB")
+        ->capture_default_str();
+    cli.add_option("--reader", reader, "the PC/SC reader")->capture_default_str();
+    cli.add_option("--mode", mode, "training: event or merchant")
+        ->check(CLI::IsMember({"event", "merchant"}))
+        ->capture_default_str();
+    cli.add_flag("--window", window, "a 1280x800 window instead of full screen");
+    cli.add_flag("--self-test", selfTestRun, "load every page offscreen; exit 1 on any warning");
+    cli.add_option("--screenshot", shot, "save a screen as PNG");
+    cli.add_option("--lang", lang, "the language to start in")
+        ->check(CLI::IsMember({"ru", "en"}))
+        ->capture_default_str();
+    cli.add_option("--out", out, "with --screenshot: the PNG to write");
+    cli.add_option("--golden", golden,
+                   "with --screenshot: compare with this PNG; exit 1 if it differs");
+    cli.add_flag("--silent", silent, "no sounds");
+    if (const auto exit = base::parseCommandLine(cli, argc, argv))
+        return *exit;
 
     QQmlEngine engine;
     unioncard::ui::prepareEngine(engine);
     unioncard::ui::LanguageController language(&engine,
                                                {QStringLiteral("ui"), QStringLiteral("verifier")});
-    if (!language.setLanguage(parser.value(lang))) {
+    if (!language.setLanguage(QString::fromStdString(lang))) {
         std::fprintf(stderr, "unioncard-verifier-ui: --lang takes ru or en\n");
         return 2;
     }
 
-    if (parser.isSet(selfTestOption))
+    if (selfTestRun)
         return selfTest(engine, language);
-    if (parser.isSet(shot)) {
-        if (!parser.isSet(out)) {
+    if (!shot.empty()) {
+        if (out.empty()) {
             std::fprintf(stderr, "unioncard-verifier-ui: --screenshot needs --out FILE.png\n");
             return 2;
         }
-        return screenshot(engine, language, parser.value(shot), parser.value(out),
-                          parser.value(golden));
+        return screenshot(engine, language, QString::fromStdString(shot),
+                          QString::fromStdString(out), QString::fromStdString(golden));
     }
 
     QString error;
@@ -390,8 +387,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<RealDesk> realDesk;
     VerifierController* controller = nullptr;
     QObject* trainer = nullptr;
-    if (parser.isSet(training)) {
-        const auto m = parseMode(parser.value(mode).toStdString());
+    if (training) {
+        const auto m = parseMode(mode);
         if (!m) {
             std::fprintf(stderr, "unioncard-verifier-ui: --mode takes event or merchant\n");
             return 2;
@@ -402,7 +399,7 @@ int main(int argc, char** argv) {
             trainer = trainingDesk->trainer.get();
         }
     } else {
-        realDesk = openRealDesk(parser.value(db), parser.value(reader), &error);
+        realDesk = openRealDesk(QString::fromStdString(db), QString::fromStdString(reader), &error);
         if (realDesk) {
             controller = realDesk->controller.get();
             controller->start();
@@ -413,7 +410,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::unique_ptr<Sounds> sounds;
-    if (!parser.isSet(silent)) {
+    if (!silent) {
         sounds = std::make_unique<Sounds>();
         QObject::connect(controller, &VerifierController::verdictShown, sounds.get(),
                          &Sounds::play);
@@ -432,7 +429,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     view.setTitle(QStringLiteral("unioncard verifier"));
-    if (parser.isSet(window)) {
+    if (window) {
         view.resize(1280, 800);
         view.show();
     } else {

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "training_desk.hpp"
 
-#include <cstdlib>
+#include <unioncard/base/paths.hpp>
 
 namespace unioncard::verifier::ui {
 
 std::filesystem::path defaultProfileFile() {
-    if (const char* dir = std::getenv("UNIONCARD_FIRMWARE_CONFIG"))
-        return std::filesystem::path(dir) / "cards" / "union-desfire.toml";
-    return std::filesystem::path(UNIONCARD_FIRMWARE_CONFIG_DIR) / "cards" / "union-desfire.toml";
+    return base::firmwareConfigDir() / "cards" / "union-desfire.toml";
 }
 
 std::unique_ptr<TrainingDesk> TrainingDesk::create(Mode mode, std::function<card::Seconds()> clock,

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "journal.hpp"
+#include "metrics.hpp"
 #include "status_publisher.hpp"
 
 #include <unioncard/card/card_number.hpp>
@@ -6,6 +8,7 @@
 #include <unioncard/registry/api.hpp>
 #include <unioncard/registry/service.hpp>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <openssl/err.h>
@@ -66,7 +69,7 @@ void refuse(httplib::Response& res, const StoreError& error) {
         res.set_header("Retry-After", "5");
     if (error.code == StoreErrorCode::Internal) {
         // The database's own words stay in the service's log, not in the answer.
-        std::fprintf(stderr, "internal error: %s\n", error.message.c_str());
+        logLine(Level::Error, "internal error: " + error.message);
         refuse(res, status, "internal", "the registry failed on this request; it keeps serving");
         return;
     }
@@ -176,6 +179,7 @@ struct Service::Impl {
     ServiceConfig config;
     std::unique_ptr<httplib::Server> server;
     std::unique_ptr<StatusPublisher> publisher;
+    ServiceMetrics metrics;
     int port = 0;
 
     Impl(std::unique_ptr<Store> s, ServiceConfig c) : store(std::move(s)), config(std::move(c)) {}
@@ -293,31 +297,99 @@ struct Service::Impl {
         return true;
     }
 
+    /// What /v1/health and /metrics say. Problems stop this instance serving (a load balancer
+    /// takes it out: 503); warnings are a function degraded while lookups go on.
+    struct Health {
+        ServiceMetrics::State state;
+        int schemaVersion = 0;
+        std::vector<std::string> problems;
+        std::vector<std::string> warnings;
+        std::optional<std::string> statusListError;
+        std::optional<std::string> statusListWarning;
+    };
+    static constexpr auto kSignerWarning = std::chrono::days(30);
+
+    Health health() {
+        Health h;
+        auto version = store->schemaVersion();
+        auto sequence = store->currentSequence();
+        if (!version || !sequence) {
+            // The database's own words stay in the log.
+            const StoreError& error = !version ? version.error() : sequence.error();
+            logLine(Level::Error, "health: the database failed: " + error.message);
+            h.problems.push_back("the database does not answer");
+        } else {
+            h.state.databaseUp = true;
+            h.schemaVersion = version.value();
+            h.state.sequence = static_cast<double>(sequence.value());
+        }
+        if (!publisher)
+            return h;
+        const auto now = std::chrono::system_clock::now();
+        const StatusPublisher::Stats stats = publisher->stats();
+        h.state.publishing = true;
+        h.state.statusListVersion = static_cast<double>(stats.version);
+        if (stats.confirmedAt)
+            h.state.statusListAge = std::chrono::duration<double>(now - *stats.confirmedAt).count();
+        h.state.builds = static_cast<double>(stats.builds);
+        h.state.failedBuilds = static_cast<double>(stats.failedBuilds);
+        const auto notAfter = config.statusSigner->certificate.notAfter();
+        h.state.signerExpiresIn = std::chrono::duration<double>(notAfter - now).count();
+        // A list that cannot be published is the registry failing its verifiers.
+        if ((h.statusListError = publisher->failure()))
+            h.warnings.push_back(*h.statusListError);
+        if ((h.statusListWarning = publisher->warning()))
+            h.warnings.push_back(*h.statusListWarning);
+        if (notAfter <= now) {
+            h.warnings.push_back(fmt::format(
+                "the status-signing certificate expired on {:%Y-%m-%d}: verifiers refuse the "
+                "lists it signs; issue a new one (unioncard keys issue-status-signer)",
+                std::chrono::floor<std::chrono::days>(notAfter)));
+        } else if (notAfter - now < kSignerWarning) {
+            h.warnings.push_back(fmt::format(
+                "the status-signing certificate expires on {:%Y-%m-%d}, in {} days: issue a new "
+                "one before then",
+                std::chrono::floor<std::chrono::days>(notAfter),
+                std::chrono::floor<std::chrono::days>(notAfter - now).count()));
+        }
+        return h;
+    }
+
     void routes() {
         httplib::Server& s = *server;
 
         s.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
-            auto version = store->schemaVersion();
-            auto sequence = store->currentSequence();
-            if (!version || !sequence) {
-                refuse(res, !version ? version.error() : sequence.error());
-                return;
+            const Health h = health();
+            Json answer{{"status",
+                         h.problems.empty() ? (h.warnings.empty() ? "ok" : "degraded") : "failing"},
+                        {"problems", h.problems},
+                        {"warnings", h.warnings}};
+            if (h.state.databaseUp) {
+                answer["schema_version"] = h.schemaVersion;
+                answer["sequence"] = static_cast<std::uint64_t>(h.state.sequence);
             }
-            Json health{{"status", "ok"},
-                        {"schema_version", version.value()},
-                        {"sequence", sequence.value()}};
-            if (publisher) {
-                // A list that cannot be published is the registry failing its verifiers.
-                if (auto why = publisher->failure()) {
-                    health["status"] = "degraded";
-                    health["status_list_error"] = *why;
-                }
-                if (auto cut = publisher->warning()) {
-                    health["status"] = "degraded";
-                    health["status_list_warning"] = *cut;
-                }
+            if (h.state.publishing) {
+                answer["status_list"] =
+                    Json{{"version", static_cast<std::uint64_t>(h.state.statusListVersion)},
+                         {"age_seconds", static_cast<std::int64_t>(h.state.statusListAge)},
+                         {"failed_builds", static_cast<std::uint64_t>(h.state.failedBuilds)},
+                         {"signer_expires_in_days",
+                          static_cast<std::int64_t>(h.state.signerExpiresIn / 86400)}};
+                // The older keys, which clients read.
+                if (h.statusListError)
+                    answer["status_list_error"] = *h.statusListError;
+                if (h.statusListWarning)
+                    answer["status_list_warning"] = *h.statusListWarning;
             }
-            reply(res, 200, health);
+            if (!h.problems.empty())
+                res.set_header("Retry-After", "5");
+            reply(res, h.problems.empty() ? 200 : 503, answer);
+        });
+
+        // For a monitoring system (Prometheus' text format): nothing personal, no card number.
+        s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+            res.status = 200;
+            res.set_content(metrics.render(health().state), "text/plain; version=0.0.4");
         });
 
         s.Get("/v1/applications", [this](const httplib::Request& req, httplib::Response& res) {
@@ -675,12 +747,23 @@ std::optional<ServiceError> Service::bind() {
             break;
         }
     });
-    if (d.config.accessLog) {
-        s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-            std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), maskedPath(req.path).c_str(),
-                         res.status);
-        });
-    }
+    // Each request's start, seen by the worker thread that then answers it and logs it.
+    static thread_local std::optional<std::chrono::steady_clock::time_point> started;
+    s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+        started = std::chrono::steady_clock::now();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_logger([&d](const httplib::Request& req, const httplib::Response& res) {
+        const double seconds =
+            started
+                ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count()
+                : -1;
+        started.reset();
+        d.metrics.observe(req.path, res.status, seconds);
+        if (d.config.accessLog)
+            logLine(res.status >= 500 ? Level::Warning : Level::Info,
+                    fmt::format("{} {} {}", req.method, maskedPath(req.path), res.status));
+    });
     if (d.config.statusSigner)
         d.publisher = std::make_unique<StatusPublisher>(*d.store, *d.config.statusSigner,
                                                         d.config.statusListInterval,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "status_publisher.hpp"
 
+#include "journal.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -39,6 +41,7 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
         return fail(sequence.error());
     if (m_latest && m_latest->version == sequence.value()) {
         m_checkedAt = steadyNow;
+        m_confirmedAt = std::chrono::system_clock::now();
         m_failure.reset();
         return *m_latest;
     }
@@ -53,6 +56,7 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
     } else {
         auto built = build(now());
         if (!built) {
+            ++m_failedBuilds;
             // The status list's own words are safe to show; the database's stay in the log.
             const std::string& said = built.error().message;
             const std::string why = said.rfind("status list: ", 0) == 0
@@ -67,17 +71,19 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
                              "(event {}): {}; the newest list it could publish ({}) may miss "
                              "revocations",
                              sequence.value(), why, held)}};
-            std::fprintf(stderr, "status list: build failed: %s (%s)\n",
-                         m_failure->error.message.c_str(), said.c_str());
+            logLine(Level::Error, fmt::format("status list: build failed: {} ({})",
+                                              m_failure->error.message, said));
             return fail(m_failure->error);
         }
         published = std::move(built).value();
+        ++m_builds;
         // A list a minute over months would fill the disk: only the newest are kept.
         if (auto pruned = m_store.pruneStatusLists(m_keptLists); !pruned)
-            std::fprintf(stderr, "status list: pruning old lists failed: %s\n",
-                         pruned.error().message.c_str());
+            logLine(Level::Warning,
+                    "status list: pruning old lists failed: " + pruned.error().message);
     }
     m_checkedAt = steadyNow;
+    m_confirmedAt = std::chrono::system_clock::now();
     m_failure.reset();
     m_latest = published;
     m_deltas.clear();
@@ -87,6 +93,18 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::latest() {
 std::optional<std::string> StatusPublisher::warning() {
     std::lock_guard lock(m_mutex);
     return m_warning;
+}
+
+StatusPublisher::Stats StatusPublisher::stats() {
+    std::lock_guard lock(m_mutex);
+    Stats stats;
+    stats.builds = m_builds;
+    stats.failedBuilds = m_failedBuilds;
+    if (m_latest) {
+        stats.version = m_latest->version;
+        stats.confirmedAt = m_confirmedAt;
+    }
+    return stats;
 }
 
 std::optional<std::string> StatusPublisher::failure() {
@@ -154,7 +172,7 @@ Result<StatusPublisher::Published, StoreError> StatusPublisher::build(Seconds at
                                 "above the cut read 'newer than the list' offline: look for "
                                 "serials leased or issued far beyond the rest",
                                 version, regions, above);
-        std::fprintf(stderr, "status list: %s\n", m_warning->c_str());
+        logLine(Level::Warning, "status list: " + *m_warning);
     } else {
         m_warning.reset();
     }

@@ -38,6 +38,16 @@ public:
     /// What the newest build had to leave out (a region cut to fit a verifier), if anything.
     std::optional<std::string> warning();
 
+    /// What monitoring is told (GET /metrics, /v1/health).
+    struct Stats {
+        std::uint64_t version = 0; ///< of the newest list; 0 before one
+        /// When the newest list was last found current (built, or the registry unchanged).
+        std::optional<std::chrono::system_clock::time_point> confirmedAt;
+        std::uint64_t builds = 0;       ///< built and signed since start
+        std::uint64_t failedBuilds = 0; ///< failed since start
+    };
+    Stats stats();
+
 private:
     /// Builds, signs and saves the list of the registry as it is now; its version is the
     /// event sequence of the snapshot it was read from.
@@ -51,7 +61,10 @@ private:
     int m_keptLists;
     std::mutex m_mutex;
     std::optional<Published> m_latest;
-    std::chrono::steady_clock::time_point m_checkedAt{}; ///< when m_latest was last current
+    std::chrono::steady_clock::time_point m_checkedAt{};   ///< when m_latest was last current
+    std::chrono::system_clock::time_point m_confirmedAt{}; ///< the same, on the wall clock
+    std::uint64_t m_builds = 0;
+    std::uint64_t m_failedBuilds = 0;
     struct Failure {
         std::chrono::steady_clock::time_point at;
         StoreError error;

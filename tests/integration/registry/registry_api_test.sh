@@ -240,6 +240,40 @@ http "$verifier" POST /v1/check-ins "$checkins"; expect "check-ins" 200
 http "$verifier" POST /v1/check-ins "$checkins"; expect "check-ins again" 200
 [ "$(field duplicates)" = 2 ] && [ "$(field recorded)" = 0 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a retried check-in counted twice"; cat body.json; }
 
+# --- Monitoring: /metrics in Prometheus' text format, read by Python's prometheus_client (the
+# independent parser); the health answer names the state. No card number in either.
+http "$verifier" GET "/v1/cards/$number"; expect "a lookup to count" 200
+http "$verifier" GET /v1/status-list; expect "a status list to count" 200
+http "" GET /metrics; expect "metrics need no credential" 200
+mv body.json metrics.txt
+if "$python" - metrics.txt <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+families = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+def value(name, **labels):
+    for s in (s for f in families.values() for s in f.samples if s.name == name):
+        if all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    raise SystemExit(f"no sample of {name} with {labels}")
+assert families["unioncard_registry_requests"].type == "counter"
+assert value("unioncard_registry_requests_total", route="/v1/cards/{number}", code="200") >= 1
+assert families["unioncard_registry_request_duration_seconds"].type == "histogram"
+assert value("unioncard_registry_request_duration_seconds_count", route="/v1/cards/{number}") >= 1
+assert value("unioncard_registry_database_up") == 1
+assert value("unioncard_registry_status_list_version") > 0
+assert value("unioncard_registry_status_list_age_seconds") >= 0
+assert value("unioncard_registry_status_signer_expiry_seconds") > 86400
+routes = {s.labels["route"] for s in families["unioncard_registry_requests"].samples}
+assert routes <= {"/v1/health", "/v1/applications", "/v1/events", "/v1/leases", "/v1/check-ins",
+                  "/v1/trust-list", "/v1/status-list", "/v1/status-list/delta", "/metrics",
+                  "/v1/cards/{number}", "other"}, routes
+PY
+then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: /metrics as prometheus_client reads it"; head -40 metrics.txt; fi
+if grep -q "$number" metrics.txt; then failed=$((failed + 1)); echo "FAIL: a card number in /metrics"; else passed=$((passed + 1)); fi
+http "" GET /v1/health; expect "health" 200
+[ "$(field status)" = ok ] && [ "$(field status_list.version)" -gt 0 ] &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: health"; cat body.json; }
+
 # --- Killed, restarted: nothing lost
 kill -9 "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=
 start_daemon

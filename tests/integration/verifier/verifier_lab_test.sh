@@ -146,6 +146,17 @@ check "desk 1 sync" 0 "$verifier" --db desk1.db --json sync
 check "desk 2 sync" 0 "$verifier" --db desk2.db sync
 check "status after sync" 0 "$verifier" --db desk1.db --json status
 expect_text "trust list held" out.txt '"trust_list":{'
+# The same for a monitoring system (node_exporter's textfile collector), read by Python's
+# prometheus_client: ready, the lists' ages, the outbox.
+check "status --prometheus" 0 "$verifier" --db desk1.db status --prometheus
+"$python" -c 'import sys
+from prometheus_client.parser import text_string_to_metric_families as parse
+v = {s.name: s.value for f in parse(open("out.txt").read()) for s in f.samples}
+assert v["unioncard_verifier_ready"] == 1, v
+assert 0 <= v["unioncard_verifier_status_list_age_seconds"] < 3600, v
+assert v["unioncard_verifier_outbox_waiting"] == 0, v
+assert "unioncard_verifier_trust_list_age_seconds" in v, v' && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: status --prometheus"; cat out.txt; }
 
 # --- Verdicts through the real reader stack.
 tap 1 member.card valid

@@ -39,6 +39,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct sqlite3;
@@ -126,6 +127,20 @@ struct OutboxStatus {
     int consecutiveFailures = 0; ///< connection-level failures in a row
     std::optional<TimePoint> nextAttemptAt; ///< when something waiting will next be tried
 };
+
+/// The outbox's figures in the Prometheus text format, for node_exporter's textfile collector
+/// (`unioncard-station status --prometheus`, `unioncard-verifier status --prometheus`):
+/// PREFIX_outbox_waiting, PREFIX_outbox_parked, PREFIX_outbox_oldest_waiting_seconds,
+/// PREFIX_last_sync_timestamp_seconds (the last delivery the registry took; absent before one),
+/// PREFIX_last_sync_error_timestamp_seconds and PREFIX_sync_consecutive_failures. Nothing of
+/// what waits: no card number, no name. `more` adds the program's own gauges (PREFIX_name).
+struct Gauge {
+    std::string name;
+    std::string help;
+    double value = 0;
+};
+std::string outboxMetrics(const OutboxStatus& status, std::string_view prefix, TimePoint now,
+                          const std::vector<Gauge>& more = {});
 
 /// What one deliver() pass did.
 struct DeliveryReport {
