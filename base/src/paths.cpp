@@ -55,6 +55,17 @@ std::optional<std::string> credential(std::string_view name) {
     return value;
 }
 
+std::optional<std::string> secret(std::string_view name,
+                                  std::initializer_list<const char*> variables) {
+    if (auto value = credential(name))
+        return value;
+    for (const char* variable : variables) {
+        if (const char* value = std::getenv(variable); value != nullptr && *value != '\0')
+            return std::string(value);
+    }
+    return std::nullopt;
+}
+
 fs::path configDir() {
     if (fs::path dir = fromEnvironment("UNIONCARD_CONFIG_DIR"); !dir.empty())
         return dir;

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,30 +64,34 @@ CLI::Option* optionOf(const CLI::App& app, const std::string& key) {
     return const_cast<CLI::Option*>(option);
 }
 
-// The commands of app, at any depth, that have the option --key, with the path to each.
-void commandsWith(const CLI::App& app, const std::string& key, std::vector<std::string>& path,
-                  std::vector<std::vector<std::string>>& found) {
-    for (const CLI::App* sub : app.get_subcommands({})) {
-        path.push_back(sub->get_name());
-        if (optionOf(*sub, key) != nullptr)
-            found.push_back(path);
-        commandsWith(*sub, key, path, found);
-        path.pop_back();
+const CLI::App* commandOf(const CLI::App& app, const std::string& name) {
+    try {
+        return app.get_subcommand(name);
+    } catch (const CLI::OptionNotFound&) {
+        return nullptr;
     }
+}
+
+// A double as TOML wrote it: 3.0 is "3.0", not the whole number 3.
+std::string asWritten(double d) {
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15)
+        return fmt::format("{:.1f}", d);
+    return fmt::format("{}", d);
 }
 
 // A TOML file as CLI11's configuration items, checked against the program's options first, so
 // that what is wrong is named with its line, and nothing of a wrong file is taken.
 class TomlConfig final : public CLI::Config {
 public:
-    TomlConfig(const CLI::App& app, ConfigFile config)
-        : app_(app), section_(config.section), skipped_(config.skipped) {}
+    TomlConfig(const CLI::App& app, ConfigFile config) : app_(app), config_(std::move(config)) {}
 
     std::string to_config(const CLI::App*, bool, bool, std::string) const override { return {}; }
 
     std::vector<CLI::ConfigItem> from_config(std::istream& in) const override {
         file_ = app_.get_config_ptr()->as<std::string>();
         lines_.clear();
+        if (ignored_)
+            return {};
         std::stringstream text;
         text << in.rdbuf();
         toml::table root;
@@ -95,84 +102,132 @@ public:
                 fmt::format("{}:{}: {}", file_, e.source().begin.line, e.description()));
         }
         std::vector<CLI::ConfigItem> items;
-        std::vector<std::string> parents;
-        walk(app_, root, parents, items);
-        if (!section_.empty()) {
-            if (const toml::table* own = root[section_].as_table())
-                walk(app_, *own, parents, items);
+        readTop(root, items);
+        if (!config_.section.empty()) {
+            if (const toml::table* own = root[config_.section].as_table()) {
+                // The program's own table wins over the top level: CLI11 takes the first value
+                // of an option, so the top's go.
+                std::vector<CLI::ConfigItem> mine;
+                readKeys(app_, *own, {}, mine, true);
+                std::erase_if(items, [&mine](const CLI::ConfigItem& top) {
+                    return std::any_of(mine.begin(), mine.end(), [&top](const auto& m) {
+                        return m.name == top.name && m.parents == top.parents;
+                    });
+                });
+                items.insert(items.begin(), mine.begin(), mine.end());
+            }
         }
         return items;
     }
 
     /// The message, with where in the file a value it names came from.
     std::string located(const std::string& message) const {
+        const auto isNamePart = [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+        };
         for (const auto& [option, line] : lines_) {
-            if (message.find(option) != std::string::npos)
+            for (auto at = message.find(option); at != std::string::npos;
+                 at = message.find(option, at + 1)) {
+                const std::size_t after = at + option.size();
+                if (after < message.size() && isNamePart(message[after]))
+                    continue; // --status-key is not --status-key-file
                 return fmt::format("{} ({}:{}, key '{}')", message, file_, line, option.substr(2));
+            }
         }
         return message;
     }
 
-    const std::string& file() const { return file_; }
+    /// Reads nothing of the file: for --help and --version, which answer whatever it holds.
+    void ignore() { ignored_ = true; }
 
 private:
-    void walk(const CLI::App& app, const toml::table& table, std::vector<std::string>& parents,
-              std::vector<CLI::ConfigItem>& items) const {
+    bool isSettingsCommand(const std::string& name) const {
+        return std::find(config_.commands.begin(), config_.commands.end(), name) !=
+               config_.commands.end();
+    }
+
+    // The top level: the program's own options, and the tables of its settings commands.
+    void readTop(const toml::table& root, std::vector<CLI::ConfigItem>& items) const {
+        const bool kiosk = !config_.section.empty();
+        root_ = &root;
+        readKeys(app_, root, {}, items, !kiosk);
+        for (const auto& [name, node] : root) {
+            const toml::table* table = node.as_table();
+            if (table == nullptr)
+                continue;
+            const std::string key(name.str());
+            const auto line = node.source().begin.line;
+            if (key == config_.section || key == config_.skipped)
+                continue; // read above, or another program's
+            const CLI::App* command = commandOf(app_, key);
+            if (isSettingsCommand(key) && (kiosk || command != nullptr)) {
+                if (!kiosk) // the kiosk leaves the command line's tables to it
+                    readKeys(*command, *table, {key}, items, true);
+                continue;
+            }
+            if (command != nullptr) {
+                throw CLI::ConfigError(fmt::format(
+                    "{}:{}: section [{}] cannot be in the file: the options of '{} {}' are "
+                    "given on the command line each time{}",
+                    file_, line, key, app_.get_name(), key, sectionsAllowed()));
+            }
+            throw CLI::ConfigError(fmt::format("{}:{}: unknown section [{}]: {} has no command "
+                                               "'{}'{}",
+                                               file_, line, key, app_.get_name(), key,
+                                               sectionsAllowed()));
+        }
+    }
+
+    std::string sectionsAllowed() const {
+        std::vector<std::string> names;
+        for (const std::string& c : config_.commands)
+            names.push_back("[" + c + "]");
+        if (!config_.section.empty())
+            names.push_back(fmt::format("[{}]", config_.section));
+        else if (!config_.skipped.empty())
+            names.push_back(fmt::format("[{}]", config_.skipped));
+        if (names.empty())
+            return " (this file has no sections)";
+        return fmt::format(" (the sections of this file: {})", fmt::join(names, ", "));
+    }
+
+    // The keys of one table (its tables are read by readTop). A key that is no option of the
+    // command is refused when strict; else it is another program's (the kiosk's top level).
+    void readKeys(const CLI::App& command, const toml::table& table,
+                  const std::vector<std::string>& parents, std::vector<CLI::ConfigItem>& items,
+                  bool strict) const {
         for (const auto& [name, node] : table) {
             const std::string key(name.str());
             const auto line = node.source().begin.line;
-            if (const toml::table* section = node.as_table()) {
-                // The program's own table was read above; at the top, the others are the
-                // tables of the program that shares the file.
-                if (parents.empty() && (!section_.empty() || key == skipped_))
-                    continue;
-                const CLI::App* sub = nullptr;
-                try {
-                    sub = app.get_subcommand(key);
-                } catch (const CLI::OptionNotFound&) {
-                }
-                if (sub == nullptr) {
-                    throw CLI::ConfigError(
-                        fmt::format("{}:{}: unknown section [{}]: {} has no command '{}'", file_,
-                                    line, key, app.get_name(), key));
-                }
-                parents.push_back(key);
-                walk(*sub, *section, parents, items);
-                parents.pop_back();
-                continue;
+            if (node.is_table()) {
+                if (&table == root_)
+                    continue; // readTop's
+                throw CLI::ConfigError(fmt::format(
+                    "{}:{}: section [{}.{}] cannot be in the file{}", file_, line,
+                    parents.empty() ? config_.section : parents.front(), key, sectionsAllowed()));
             }
-            std::vector<std::vector<std::string>> targets;
-            CLI::Option* option = optionOf(app, key);
-            if (option != nullptr) {
-                targets.push_back(parents);
-            } else if (parents.empty()) {
-                std::vector<std::string> path;
-                commandsWith(app, key, path, targets);
-                if (!targets.empty()) {
-                    const CLI::App* owner = &app;
-                    for (const std::string& step : targets.front())
-                        owner = owner->get_subcommand(step);
-                    option = optionOf(*owner, key);
-                }
-            }
+            CLI::Option* option = optionOf(command, key);
             if (option == nullptr || !option->get_configurable()) {
+                if (!strict)
+                    continue;
                 throw CLI::ConfigError(fmt::format(
                     "{}:{}: unknown key '{}': {} has no option --{}{}", file_, line, key,
-                    app.get_name(), key,
+                    parents.empty() ? app_.get_name() : app_.get_name() + " " + parents.front(),
+                    key,
                     parents.empty() ? "" : fmt::format(" (in [{}])", fmt::join(parents, "."))));
             }
             std::vector<std::string> inputs = valuesFor(*option, key, node, line);
-            lines_.emplace("--" + key, static_cast<int>(line));
-            if (const std::string& variable = option->get_envname();
-                !variable.empty() && std::getenv(variable.c_str()) != nullptr)
-                continue; // the environment's value stands
-            for (const std::vector<std::string>& target : targets) {
-                CLI::ConfigItem item;
-                item.parents = target;
-                item.name = key;
-                item.inputs = inputs;
-                items.push_back(std::move(item));
+            lines_["--" + key] = static_cast<int>(line);
+            if (const std::string& variable = option->get_envname(); !variable.empty()) {
+                const char* value = std::getenv(variable.c_str());
+                if (value != nullptr && *value != '\0')
+                    continue; // the environment's value stands (CLI11 ignores an empty one)
             }
+            CLI::ConfigItem item;
+            item.parents = parents;
+            item.name = key;
+            item.inputs = std::move(inputs);
+            items.push_back(std::move(item));
         }
     }
 
@@ -196,8 +251,8 @@ private:
             }
             if (auto d = value.value_exact<double>()) {
                 if (w != Wants::Number)
-                    throw wrong(fmt::format("the number {}", *d));
-                return fmt::format("{}", *d);
+                    throw wrong("the number " + asWritten(*d));
+                return asWritten(*d);
             }
             if (auto s = value.value_exact<std::string>()) {
                 if (w != Wants::Text)
@@ -218,8 +273,9 @@ private:
     }
 
     const CLI::App& app_;
-    std::string section_;
-    std::string skipped_;
+    ConfigFile config_;
+    bool ignored_ = false;
+    mutable const toml::table* root_ = nullptr;
     mutable std::string file_;
     mutable std::map<std::string, int> lines_; ///< "--key" -> its line in the file
 };
@@ -229,6 +285,18 @@ bool givenOnCommandLine(int argc, const char* const* argv, std::string_view flag
         const std::string_view arg = argv[i];
         if (arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
                             arg[flag.size()] == '='))
+            return true;
+    }
+    return false;
+}
+
+// --help and --version answer whatever the configuration file holds.
+bool asksForHelpOrVersion(int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--")
+            return false;
+        if (arg == "--help" || arg == "-h" || arg == "--help-all" || arg == "--version")
             return true;
     }
     return false;
@@ -247,12 +315,24 @@ void conventions(CLI::App& app, std::string_view program, ConfigFile config) {
         app.set_config("--config", (configDir() / config.name).string(),
                        "the configuration file; its values are taken for options not given");
         app.config_formatter(std::make_shared<TomlConfig>(app, config));
+        // Its callback runs once the file is read and checked, before what is required is.
+        app.add_flag_callback(
+               "--check-config", [] { throw CLI::Success(); },
+               "check the configuration file and exit: 0 when it is good, else 2 and what is "
+               "wrong")
+            ->configurable(false);
     }
 }
 
 std::optional<int> parseCommandLine(CLI::App& app, int argc, const char* const* argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--bash-completion") {
+        std::cout << bashCompletion(app);
+        return 0;
+    }
     const auto config = std::dynamic_pointer_cast<TomlConfig>(app.get_config_formatter());
-    if (config != nullptr && !givenOnCommandLine(argc, argv, "--config")) {
+    if (config != nullptr && asksForHelpOrVersion(argc, argv)) {
+        config->ignore();
+    } else if (config != nullptr && !givenOnCommandLine(argc, argv, "--config")) {
         // A file that is there but cannot be read is no file to skip: the program would start
         // half-configured.
         const std::string file = app.get_config_ptr()->as<std::string>();
@@ -272,6 +352,21 @@ std::optional<int> parseCommandLine(CLI::App& app, int argc, const char* const* 
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
+    } catch (const CLI::Success&) { // --check-config
+        const CLI::Option* file = app.get_config_ptr();
+        if (file != nullptr && givenOnCommandLine(argc, argv, "--config") &&
+            !std::filesystem::is_regular_file(file->as<std::string>())) {
+            std::cerr << app.get_name() << ": " << file->as<std::string>()
+                      << ": no such configuration file\n";
+            return kUsage;
+        }
+        if (file == nullptr || file->count() == 0) {
+            std::cout << app.get_name() << ": no configuration file: "
+                      << (file ? file->as<std::string>() : std::string()) << " is not there\n";
+        } else {
+            std::cout << app.get_name() << ": " << file->as<std::string>() << " is good\n";
+        }
+        return 0;
     } catch (const CLI::RequiredError& e) {
         // CLI11 checks what is required before what is not expected; a mistyped flag is the
         // more useful thing to name.

@@ -39,13 +39,7 @@ namespace {
 // Passphrases come from the service's systemd credential (the unit's LoadCredential=) or, run
 // by hand, the environment; never argv or the configuration file.
 card::Secret passphraseFor(const char* credential, const char* specific) {
-    if (auto value = base::credential(credential))
-        return card::Secret(std::move(*value));
-    for (const char* name : {specific, "UNIONCARD_PASSPHRASE"}) {
-        if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
-            return card::Secret(std::string(value));
-    }
-    return card::Secret();
+    return card::Secret(base::secret(credential, {specific, "UNIONCARD_PASSPHRASE"}).value_or(""));
 }
 
 bool splitListen(const std::string& listen, std::string& host, int& port) {

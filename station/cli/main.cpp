@@ -150,8 +150,8 @@ Result<Session, std::string> openSession(const Globals& g, bool needKey,
             return R(fail(std::string("sign in: give --operator ID (PIN in "
                                       "UNIONCARD_OPERATOR_PIN)")));
         }
-        const char* pin = std::getenv("UNIONCARD_OPERATOR_PIN");
-        auto who = s.store.signIn(g.operatorId, pin ? pin : "");
+        const auto pin = base::secret("operator-pin", {"UNIONCARD_OPERATOR_PIN"});
+        auto who = s.store.signIn(g.operatorId, pin.value_or(""));
         if (!who) {
             return R(fail(who.error().message));
         }
@@ -1024,7 +1024,7 @@ int main(int argc, char** argv) {
     CLI::App app{"unioncard-station: issue union cards and keep the registry true.\n"
                  "Exit status: 0 done, 1 failed or refused (reason given), 2 wrong usage or "
                  "setup."};
-    base::conventions(app, "unioncard-station", {"station.toml", {}, "kiosk"});
+    base::conventions(app, "unioncard-station", {"station.toml", {}, "kiosk", {"init"}});
     app.require_subcommand(1);
     app.fallthrough();
     Globals g;

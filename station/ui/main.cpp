@@ -127,9 +127,10 @@ int main(int argc, char** argv) {
     unioncard::printer::ensureQtRuntimeDir(); // Qt wants a private runtime folder
     CLI::App cli{"unioncard-station-ui: the issuing station's kiosk.\n"
                  "Exit status: 0 done, 1 failed (reason given), 2 wrong usage or setup."};
-    unioncard::base::conventions(cli, "unioncard-station-ui", {"station.toml", "kiosk"});
+    unioncard::base::conventions(cli, "unioncard-station-ui",
+                                 {"station.toml", "kiosk", {}, {"init"}});
     std::string db = "station.db";
-    bool training = false, simulated = false, kiosk = false, selfTest = false;
+    bool training = false, simulated = false, kiosk = false, window = false, selfTest = false;
     std::string lang = "ru", deskReader, screenshot, out;
     cli.add_option("--db", db, "the station's file")
         ->envname("UNIONCARD_STATION_DB")
@@ -138,11 +139,13 @@ int main(int argc, char** argv) {
                  "training mode: marked on every screen (the station's file says so too)");
     cli.add_flag("--simulated", simulated,
                  "the whole station simulated in this process: keys, printer, cards (training)");
-    cli.add_flag("--kiosk", kiosk, "full screen, with the on-screen keyboard");
+    cli.add_flag("--kiosk", kiosk,
+                 "full screen, with the on-screen keyboard (as the kiosk session starts it)");
+    cli.add_flag("--window", window, "a window (the default without --kiosk)")->excludes("--kiosk");
     cli.add_option("--lang", lang, "the language to start in")
         ->check(CLI::IsMember({"ru", "en"}))
         ->capture_default_str();
-    cli.add_option("--desk-reader", deskReader,
+    cli.add_option("--desk-reader,--reader", deskReader,
                    "the desk reader (default: the settings' or "
                    "\"Station desk\")");
     cli.add_flag("--self-test", selfTest,
@@ -264,8 +267,8 @@ int main(int argc, char** argv) {
         return kFailed;
     }
     if (kiosk) {
-        if (auto* window = qobject_cast<QWindow*>(engine.rootObjects().front())) {
-            window->showFullScreen();
+        if (auto* shown = qobject_cast<QWindow*>(engine.rootObjects().front())) {
+            shown->showFullScreen();
         }
     }
     return qt.exec();

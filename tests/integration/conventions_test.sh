@@ -77,13 +77,83 @@ check "registryd takes db from registry.toml" 0 "$registryd" migrate
     echo "FAIL: registryd did not make the database registry.toml names"
 }
 
-# The examples the packages install: --help reads the file first, so it exits 0 only when the
-# file is one the program takes.
+# Bash completion, made by each program from its own command line.
+complete_words() { # complete_words PROGRAM WORD...: the completions, one per line
+    local program=$1 fn
+    shift
+    COMP_WORDS=("$program" "$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    fn=$(complete -p "$program" | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+    COMPREPLY=()
+    "$fn"
+    printf '%s\n' "${COMPREPLY[@]}"
+}
+for program in "$@"; do
+    name=$(basename "$program")
+    "$program" --bash-completion >completion.bash
+    if bash -n completion.bash && grep -q "^complete -o default -F _${name//-/_} $name\$" completion.bash; then
+        passed=$((passed + 1))
+        # shellcheck disable=SC1091
+        source ./completion.bash
+    else
+        failed=$((failed + 1))
+        echo "FAIL: $name --bash-completion"
+    fi
+done
+expect_line() { # expect_line WHAT WORD COMPLETION...
+    local what=$1 want=$2
+    shift 2
+    if complete_words "$@" | grep -qx -- "$want"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: completion: $what (wanted $want, got: $(complete_words "$@" | tr '\n' ' '))"
+    fi
+}
+expect_line "station's commands" sync unioncard-station ""
+expect_line "a command's start" operator unioncard-station op
+expect_line "a command's commands" add unioncard-station operator ""
+expect_line "an option" --db unioncard-station --d
+expect_line "an option after a command" --db unioncard-station queue --d
+expect_line "a command's option" --role unioncard-registryd device add --r
+touch here.db
+expect_line "a file for an option's value" here.db unioncard-station --db h
+if complete_words unioncard-registryd seed --r | grep -qx -- --role; then
+    failed=$((failed + 1))
+    echo "FAIL: completion: device add's --role offered for seed"
+else
+    passed=$((passed + 1))
+fi
+
+# The file holds settings: a table for the registry's device command (which would make every
+# bare `device add` an admin) is refused, and so is a command's option at the top.
+printf 'db = "sqlite:%s/from-file.db"\n\n[device.add]\nrole = "admin"\n' "$work" >etc/registry.toml
+check "registryd: a command's table" 2 "$registryd" device add --id x
+expect_text "registryd names the table" err.txt "registry.toml:3: section [device] cannot be in the file"
+printf 'db = "a.db"\nreason = "stolen"\n' >etc/station.toml
+check "station: a command's option at the top" 2 "$station" queue
+expect_text "station names it" err.txt "station.toml:2: unknown key 'reason'"
+# The kiosk leaves the command line's keys at the top to it, and its own table wins.
+station_ui=$(path_of unioncard-station-ui)
+if [ -n "$station_ui" ]; then
+    printf 'db = "a.db"\noperator = "sync"\n[init]\nregion = "77"\n[kiosk]\nlang = "en"\n' \
+        >etc/station.toml
+    check "the kiosk: the command line's keys" 0 "$station_ui" --check-config
+    expect_text "the kiosk says the file is good" out.txt "station.toml is good"
+    printf '[kiosk]\nlang = "de"\n' >etc/station.toml
+    check "the kiosk: its table is checked" 2 "$station_ui" --check-config
+    expect_text "the kiosk names the key" err.txt "station.toml:2, key 'lang'"
+    check "the kiosk: --help whatever the file holds" 0 "$station_ui" --help
+fi
+rm etc/station.toml etc/registry.toml
+
+# The examples the packages install are files the programs take.
 for pair in unioncard-registryd:registry unioncard-station:station unioncard-station-ui:station \
     unioncard-verifier:verifier unioncard-verifier-ui:verifier; do
     program=$(path_of "${pair%%:*}")
     [ -n "$program" ] || continue # a build without the kiosks
-    check "$pair: the installed example" 0 "$program" --config "$examples/${pair#*:}.toml" --help
+    check "$pair: the installed example" 0 "$program" --config "$examples/${pair#*:}.toml" \
+        --check-config
 done
 
 # docs/configuration.md shows each example as it is installed.

@@ -214,7 +214,10 @@ TEST_F(StatusListAttack, ASignerCertificateThatRunsOutMidRunNeverLetsARevokedCar
     auto health = http.Get("/v1/health");
     ASSERT_TRUE(health);
     const auto body = nlohmann::json::parse(health->body);
-    EXPECT_EQ(body["status"], "degraded");
+    EXPECT_EQ(body["status"], "failing");                   // the union's verifiers are failed...
+    EXPECT_EQ(body["problems"].size(), 2u) << health->body; // the list, and its signer
+    EXPECT_EQ(health->status, 200); // ...but a load balancer keeps the lookups of every instance
+    EXPECT_EQ(body["serving"], true);
     EXPECT_NE(body.value("status_list_error", "").find("certificate"), std::string::npos)
         << health->body;
 }

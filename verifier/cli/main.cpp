@@ -879,7 +879,7 @@ int main(int argc, char** argv) {
     CLI::App app{"unioncard-verifier: check union cards at an event desk or a partner shop.\n"
                  "Exit status: 0 valid (or done), 1 not valid or failed (reason given), 2 wrong "
                  "usage or setup."};
-    base::conventions(app, "unioncard-verifier", {"verifier.toml", {}, "kiosk"});
+    base::conventions(app, "unioncard-verifier", {"verifier.toml", {}, "kiosk", {"init"}});
     app.require_subcommand(1);
     app.fallthrough(); // --json, --db and --as-of may also follow the command
     Globals g;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <unioncard/base/paths.hpp>
 #include <unioncard/card/card_record.hpp>
 #include <unioncard/card/pkcs11.hpp>
 #include <unioncard/registry/api.hpp>
@@ -20,15 +21,6 @@ namespace {
 // held or fetched, is not taken (so a desk holding one answers cannot_confirm_offline).
 std::span<const card::Bytes> withdrawnSigners(const card::TrustList& trust) {
     return trust.withdrawals().withdrawnStatusSigners;
-}
-
-// A secret from the environment, straight into a Secret (wiped when it goes); null if unset.
-const char* environment(const char* name, const char* fallback = nullptr) {
-    const char* value = std::getenv(name);
-    if (value == nullptr && fallback != nullptr) {
-        value = std::getenv(fallback);
-    }
-    return value;
 }
 
 // Deltas kept on top of the snapshot before a full list is fetched instead.
@@ -443,11 +435,13 @@ openCardKeys(const std::function<std::optional<std::string>(const std::string&)>
             return R(fail(std::string("the desk's card keys are on a token: give 'init "
                                       "--pkcs11-module FILE --token-label LABEL'")));
         }
-        const char* pin = environment("UNIONCARD_TOKEN_PIN");
-        if (pin == nullptr) {
-            return R(fail(std::string("set UNIONCARD_TOKEN_PIN to the card key token's PIN")));
+        auto pin = base::secret("token-pin", {"UNIONCARD_TOKEN_PIN"});
+        if (!pin) {
+            return R(fail(std::string("set UNIONCARD_TOKEN_PIN to the card key token's PIN (a "
+                                      "service: the credential token-pin)")));
         }
-        auto keys = card::pkcs11::TokenCardKeys::open(*module, *label, card::Secret(pin));
+        auto keys =
+            card::pkcs11::TokenCardKeys::open(*module, *label, card::Secret(std::move(*pin)));
         if (!keys) {
             return R(fail("card read key on the token: " + keys.error().message));
         }
@@ -463,12 +457,13 @@ openCardKeys(const std::function<std::optional<std::string>(const std::string&)>
                                   "record-read'), or keep it on a token (--card-keys-store "
                                   "pkcs11)")));
     }
-    const char* pass = environment("UNIONCARD_CARD_KEYS_PASSPHRASE", "UNIONCARD_PASSPHRASE");
-    if (pass == nullptr) {
+    auto pass = base::secret("card-keys-passphrase",
+                             {"UNIONCARD_CARD_KEYS_PASSPHRASE", "UNIONCARD_PASSPHRASE"});
+    if (!pass) {
         return R(fail(std::string("set UNIONCARD_CARD_KEYS_PASSPHRASE to the card key file's "
-                                  "passphrase")));
+                                  "passphrase (a service: the credential card-keys-passphrase)")));
     }
-    auto keys = card::desfire::MasterKeys::load(*file, card::Secret(pass));
+    auto keys = card::desfire::MasterKeys::load(*file, card::Secret(std::move(*pass)));
     if (!keys) {
         return R(fail("card read key: " + keys.error().message));
     }

@@ -332,24 +332,24 @@ std::unique_ptr<RealDesk> openRealDesk(const QString& db, const QString& reader,
 } // namespace
 
 int main(int argc, char** argv) {
-    QGuiApplication app(argc, argv);
-    QGuiApplication::setApplicationName(QStringLiteral("unioncard-verifier-ui"));
-
     CLI::App cli{"unioncard-verifier-ui: the verifier desk's kiosk.\n"
                  "Exit status: 0 done, 1 failed (reason given), 2 wrong usage or setup."};
-    base::conventions(cli, "unioncard-verifier-ui", {"verifier.toml", "kiosk"});
-    bool training = false, window = false, selfTestRun = false, silent = false;
+    base::conventions(cli, "unioncard-verifier-ui", {"verifier.toml", "kiosk", {}, {"init"}});
+    bool training = false, kiosk = false, window = false, selfTestRun = false, silent = false;
     std::string db = "verifier.db", reader = "Verifier", mode = "event", lang = "ru";
     std::string shot, out, golden;
     cli.add_flag("--training", training, "simulated cards, a desk of its own");
     cli.add_option("--db", db, "the desk's file")
         ->envname("UNIONCARD_VERIFIER_DB")
         ->capture_default_str();
-    cli.add_option("--reader", reader, "the PC/SC reader")->capture_default_str();
+    cli.add_option("--reader,--desk-reader", reader, "the PC/SC reader at the desk")
+        ->capture_default_str();
     cli.add_option("--mode", mode, "training: event or merchant")
         ->check(CLI::IsMember({"event", "merchant"}))
         ->capture_default_str();
-    cli.add_flag("--window", window, "a 1280x800 window instead of full screen");
+    cli.add_flag("--kiosk", kiosk, "full screen (as the kiosk session starts it)");
+    cli.add_flag("--window", window, "a 1280x800 window (the default without --kiosk)")
+        ->excludes("--kiosk");
     cli.add_flag("--self-test", selfTestRun, "load every page offscreen; exit 1 on any warning");
     cli.add_option("--screenshot", shot, "save a screen as PNG");
     cli.add_option("--lang", lang, "the language to start in")
@@ -360,8 +360,11 @@ int main(int argc, char** argv) {
                    "with --screenshot: compare with this PNG; exit 1 if it differs");
     cli.add_flag("--silent", silent, "no sounds");
     if (const auto exit = base::parseCommandLine(cli, argc, argv))
-        return *exit;
+        return *exit; // before Qt: --help and a wrong flag need no display
 
+    int qtArgc = 1;
+    QGuiApplication app(qtArgc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("unioncard-verifier-ui"));
     QQmlEngine engine;
     unioncard::ui::prepareEngine(engine);
     unioncard::ui::LanguageController language(&engine,
@@ -429,11 +432,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     view.setTitle(QStringLiteral("unioncard verifier"));
-    if (window) {
+    if (kiosk) {
+        view.showFullScreen();
+    } else {
         view.resize(1280, 800);
         view.show();
-    } else {
-        view.showFullScreen();
     }
     return QGuiApplication::exec();
 }

@@ -297,8 +297,11 @@ struct Service::Impl {
         return true;
     }
 
-    /// What /v1/health and /metrics say. Problems stop this instance serving (a load balancer
-    /// takes it out: 503); warnings are a function degraded while lookups go on.
+    /// What /v1/health and /metrics say. Problems are what fails the union: the database, a
+    /// status list that cannot be published, an expired status signer ("failing"); warnings
+    /// are what will (a signer that expires soon: "degraded"). Only an instance that cannot
+    /// answer (its database) says 503, for a load balancer to take it out: the status list and
+    /// its signer are every instance's, and taking them all out would stop lookups too.
     struct Health {
         ServiceMetrics::State state;
         int schemaVersion = 0;
@@ -337,11 +340,11 @@ struct Service::Impl {
         h.state.signerExpiresIn = std::chrono::duration<double>(notAfter - now).count();
         // A list that cannot be published is the registry failing its verifiers.
         if ((h.statusListError = publisher->failure()))
-            h.warnings.push_back(*h.statusListError);
+            h.problems.push_back(*h.statusListError);
         if ((h.statusListWarning = publisher->warning()))
             h.warnings.push_back(*h.statusListWarning);
         if (notAfter <= now) {
-            h.warnings.push_back(fmt::format(
+            h.problems.push_back(fmt::format(
                 "the status-signing certificate expired on {:%Y-%m-%d}: verifiers refuse the "
                 "lists it signs; issue a new one (unioncard keys issue-status-signer)",
                 std::chrono::floor<std::chrono::days>(notAfter)));
@@ -381,9 +384,10 @@ struct Service::Impl {
                 if (h.statusListWarning)
                     answer["status_list_warning"] = *h.statusListWarning;
             }
-            if (!h.problems.empty())
+            answer["serving"] = h.state.databaseUp;
+            if (!h.state.databaseUp)
                 res.set_header("Retry-After", "5");
-            reply(res, h.problems.empty() ? 200 : 503, answer);
+            reply(res, h.state.databaseUp ? 200 : 503, answer);
         });
 
         // For a monitoring system (Prometheus' text format): nothing personal, no card number.
@@ -747,17 +751,27 @@ std::optional<ServiceError> Service::bind() {
             break;
         }
     });
-    // Each request's start, seen by the worker thread that then answers it and logs it.
-    static thread_local std::optional<std::chrono::steady_clock::time_point> started;
-    s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-        started = std::chrono::steady_clock::now();
+    // Each request's start, seen by the worker thread that then answers it and logs it, with
+    // the connection it came on: a request refused before routing (400, 413) has no start of
+    // its own, and must not take one left by a request whose answer was never logged (a write
+    // that failed closes that connection, so the next one on this thread is another's).
+    struct Start {
+        std::chrono::steady_clock::time_point at;
+        std::string address;
+        int port = 0;
+    };
+    static thread_local std::optional<Start> started;
+    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+        started = Start{std::chrono::steady_clock::now(), req.remote_addr, req.remote_port};
         return httplib::Server::HandlerResponse::Unhandled;
     });
     s.set_logger([&d](const httplib::Request& req, const httplib::Response& res) {
+        const bool mine =
+            started && started->port == req.remote_port && started->address == req.remote_addr;
         const double seconds =
-            started
-                ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count()
-                : -1;
+            mine ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started->at)
+                       .count()
+                 : -1;
         started.reset();
         d.metrics.observe(req.path, res.status, seconds);
         if (d.config.accessLog)

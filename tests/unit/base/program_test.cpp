@@ -35,7 +35,7 @@ struct Program {
     CLI::App* init = nullptr;
     CLI::App* report = nullptr;
 
-    explicit Program(ConfigFile config = {"prog.toml"}) {
+    explicit Program(ConfigFile config = {"prog.toml", {}, {}, {"init"}}) {
         conventions(app, "prog", config);
         app.fallthrough();
         app.require_subcommand(0, 1);
@@ -150,15 +150,99 @@ TEST_F(ProgramTest, TheEnvironmentBeatsTheFileAndAFlagBeatsBoth) {
     EXPECT_EQ(q.db, "from-flag.db");
 }
 
-TEST_F(ProgramTest, ACommandsTableAndTopLevelKeysOfCommands) {
-    write("out = \"everyone.csv\"\n\n[init]\nstation-id = \"ST-77-01\"\nregion = \"77\"\n");
+TEST_F(ProgramTest, ASettingsCommandsTable) {
+    write("db = \"a.db\"\n\n[init]\nstation-id = \"ST-77-01\"\nregion = \"77\"\n");
     Program p;
     EXPECT_EQ(p.run({"init"}), -1) << p.err; // --station-id, required, comes from the file
     EXPECT_EQ(p.stationId, "ST-77-01");
     EXPECT_EQ(p.region, "77");
     Program q;
-    EXPECT_EQ(q.run({"report"}), -1) << q.err;
-    EXPECT_EQ(q.out, "everyone.csv"); // a top-level key that is an option of a command
+    EXPECT_EQ(q.run({"init", "--region", "50"}), -1) << q.err;
+    EXPECT_EQ(q.region, "50");
+}
+
+TEST_F(ProgramTest, OtherCommandsOptionsAreNotSettings) {
+    // What one run of a command does (which device, which role, which reason) is given each
+    // time: a file that sets it would make every bare run do it.
+    write("db = \"a.db\"\nout = \"everyone.csv\"\n");
+    Program p;
+    EXPECT_EQ(p.run({"report"}), 2);
+    EXPECT_NE(p.err.find("prog.toml:2: unknown key 'out'"), std::string::npos) << p.err;
+    EXPECT_EQ(p.out, "");
+
+    write("[report]\nout = \"everyone.csv\"\n");
+    Program q;
+    EXPECT_EQ(q.run({"report"}), 2);
+    EXPECT_NE(q.err.find("prog.toml:1: section [report] cannot be in the file"), std::string::npos)
+        << q.err;
+    EXPECT_NE(q.err.find("(the sections of this file: [init])"), std::string::npos) << q.err;
+
+    write("[init]\nstation-id = \"x\"\n[init.more]\nregion = \"77\"\n");
+    Program r;
+    EXPECT_EQ(r.run({"init"}), 2);
+    EXPECT_NE(r.err.find("prog.toml:3: section [init.more] cannot be in the file"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST_F(ProgramTest, AnEmptyVariableIsNoValue) {
+    write("db = \"from-file.db\"\n");
+    setenv("PROGRAM_TEST_DB", "", 1);
+    Program p;
+    EXPECT_EQ(p.run({}), -1) << p.err;
+    EXPECT_EQ(p.db, "from-file.db");
+}
+
+TEST_F(ProgramTest, HelpAndVersionAnswerWhateverTheFileHolds) {
+    write("port = = 3\n");
+    Program p;
+    EXPECT_EQ(p.run({"--version"}), 0) << p.err;
+    Program q;
+    EXPECT_EQ(q.run({"init", "--help"}), 0) << q.err;
+    Program r;
+    EXPECT_EQ(r.run({"--help", "--config", (dir_ / "missing.toml").string()}), 0) << r.err;
+    Program s;
+    EXPECT_EQ(s.run({}), 2); // and without them, the file is wrong
+}
+
+TEST_F(ProgramTest, CheckConfigSaysWhetherTheFileIsGood) {
+    Program none;
+    EXPECT_EQ(none.run({"--check-config"}), 0) << none.err;
+    EXPECT_NE(none.printed.find("no configuration file"), std::string::npos) << none.printed;
+
+    write("db = \"a.db\"\n");
+    Program good;
+    good.app.require_subcommand(1); // no command is needed: the file alone is checked
+    EXPECT_EQ(good.run({"--check-config"}), 0) << good.err;
+    EXPECT_NE(good.printed.find("prog.toml is good"), std::string::npos) << good.printed;
+
+    write("db = \"a.db\"\nport = 0\n");
+    Program bad;
+    EXPECT_EQ(bad.run({"--check-config"}), 2);
+    EXPECT_NE(bad.err.find("prog.toml:2, key 'port'"), std::string::npos) << bad.err;
+
+    Program missing;
+    EXPECT_EQ(missing.run({"--check-config", "--config", (dir_ / "missing.toml").string()}), 2);
+    EXPECT_NE(missing.err.find("missing.toml"), std::string::npos) << missing.err;
+
+    write("port = \"x\"\n");
+    Program wrong;
+    EXPECT_EQ(wrong.run({"--check-config"}), 2);
+    EXPECT_NE(wrong.err.find("prog.toml:1: key 'port'"), std::string::npos) << wrong.err;
+}
+
+TEST_F(ProgramTest, AnErrorNamesTheKeyItIsAbout) {
+    // --port-range is not --port: the line given is the key's own.
+    Program p;
+    p.app.add_option("--port-range", p.out);
+    write("port-range = \"1-2\"\n\nport = 70000\n");
+    EXPECT_EQ(p.run({}), 2);
+    EXPECT_NE(p.err.find("prog.toml:3, key 'port'"), std::string::npos) << p.err;
+
+    write("port = 3.0\n");
+    Program q;
+    EXPECT_EQ(q.run({}), 2);
+    EXPECT_NE(q.err.find("must be a whole number, not the number 3.0"), std::string::npos) << q.err;
 }
 
 TEST_F(ProgramTest, AnUnknownKeyIsNamedWithItsLine) {
@@ -229,32 +313,72 @@ TEST_F(ProgramTest, ADefaultFileThatCannotBeReadStopsTheProgram) {
     EXPECT_NE(p.err.find("cannot read the configuration file"), std::string::npos) << p.err;
 }
 
+// A kiosk beside Program: the top level and [kiosk]; exit status as Program::run.
+struct Kiosk {
+    CLI::App app{"kiosk"};
+    std::string db;
+    std::string lang = "ru";
+    std::string err;
+    Kiosk() {
+        conventions(app, "prog-ui", {"prog.toml", "kiosk", {}, {"init"}});
+        app.add_option("--db", db);
+        app.add_option("--lang", lang)->check(CLI::IsMember({"ru", "en"}));
+    }
+    int run() {
+        const char* argv[] = {"prog-ui"};
+        testing::internal::CaptureStderr();
+        const auto exit = parseCommandLine(app, 1, argv);
+        err = testing::internal::GetCapturedStderr();
+        return exit ? *exit : -1;
+    }
+};
+
 TEST_F(ProgramTest, TwoProgramsShareAFile) {
     // The command line reads the top and its commands' tables and skips [kiosk]; the kiosk
     // reads the top and [kiosk] and skips the commands' tables.
-    write("db = \"shared.db\"\n\n[init]\nstation-id = \"ST-1\"\n\n[kiosk]\nlang = \"en\"\n");
-    Program cli({"prog.toml", {}, "kiosk"});
+    write("db = \"shared.db\"\njson = true\n\n[init]\nstation-id = \"ST-1\"\n\n"
+          "[kiosk]\nlang = \"en\"\n");
+    Program cli({"prog.toml", {}, "kiosk", {"init"}});
     EXPECT_EQ(cli.run({"init"}), -1) << cli.err;
     EXPECT_EQ(cli.db, "shared.db");
     EXPECT_EQ(cli.stationId, "ST-1");
 
-    CLI::App kiosk{"kiosk"};
-    conventions(kiosk, "prog-ui", {"prog.toml", "kiosk"});
-    std::string db, lang = "ru";
-    kiosk.add_option("--db", db);
-    kiosk.add_option("--lang", lang);
-    const char* argv[] = {"prog-ui"};
-    testing::internal::CaptureStderr();
-    const auto exit = parseCommandLine(kiosk, 1, argv);
-    const std::string err = testing::internal::GetCapturedStderr();
-    EXPECT_FALSE(exit.has_value()) << err;
-    EXPECT_EQ(db, "shared.db");
-    EXPECT_EQ(lang, "en");
+    Kiosk kiosk; // json is the command line's: the kiosk leaves it to it
+    EXPECT_EQ(kiosk.run(), -1) << kiosk.err;
+    EXPECT_EQ(kiosk.db, "shared.db");
+    EXPECT_EQ(kiosk.lang, "en");
 
     // Without its table skipped, the command line would name [kiosk] as unknown.
     Program strict;
     EXPECT_EQ(strict.run({}), 2);
     EXPECT_NE(strict.err.find("unknown section [kiosk]"), std::string::npos) << strict.err;
+}
+
+TEST_F(ProgramTest, TheKiosksTableWinsAndIsChecked) {
+    write("db = \"shared.db\"\n\n[kiosk]\ndb = \"kiosk.db\"\n");
+    Kiosk a;
+    EXPECT_EQ(a.run(), -1) << a.err;
+    EXPECT_EQ(a.db, "kiosk.db");
+
+    write("[kiosk]\nlang = \"de\"\n");
+    Kiosk b;
+    EXPECT_EQ(b.run(), 2);
+    EXPECT_NE(b.err.find("prog.toml:2, key 'lang'"), std::string::npos) << b.err;
+
+    write("[kiosk]\nlangauge = \"en\"\n");
+    Kiosk c;
+    EXPECT_EQ(c.run(), 2);
+    EXPECT_NE(c.err.find("prog.toml:2: unknown key 'langauge'"), std::string::npos) << c.err;
+
+    write("[kisok]\nlang = \"en\"\n"); // a misspelt table is not skipped
+    Kiosk d;
+    EXPECT_EQ(d.run(), 2);
+    EXPECT_NE(d.err.find("prog.toml:1: unknown section [kisok]"), std::string::npos) << d.err;
+
+    write("db = 5\n"); // a key of the kiosk's at the top is checked by the kiosk too
+    Kiosk e;
+    EXPECT_EQ(e.run(), 2);
+    EXPECT_NE(e.err.find("key 'db' must be a string"), std::string::npos) << e.err;
 }
 
 TEST_F(ProgramTest, FirmwareConfigFromTheEnvironment) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,5 +25,12 @@ std::filesystem::path configDir();
 /// the file NAME in $CREDENTIALS_DIRECTORY, without a final newline; nothing when the service
 /// has no such credential.
 std::optional<std::string> credential(std::string_view name);
+
+/// A secret a program is handed: the credential `name` when it runs as a service, else the
+/// first of the environment variables that is set and not empty (run by hand). Never argv or a
+/// configuration file. A service reads its credentials itself rather than through its
+/// environment, which its children inherit and which stays readable in /proc while it runs.
+std::optional<std::string> secret(std::string_view name,
+                                  std::initializer_list<const char*> variables);
 
 } // namespace unioncard::base
